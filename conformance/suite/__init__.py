@@ -1,0 +1,1 @@
+"""The conformance tests themselves: one module per section of CONTRACT.md."""

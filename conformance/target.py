@@ -1,0 +1,95 @@
+"""The target of a run: the bundled stub or a staging URL, its preflight, snapshot and restore.
+
+Staging is someone's data. Before the first change the configured collection's four fields are
+read; at the end (pass, fail or interrupt) they are written back, and read again to verify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from conformance import rules
+from conformance.client import Client, TargetError
+from conformance.config import Settings
+from conformance.rules import JSON
+from conformance.stub import RunningStub, create
+
+
+class NotJudged(Exception):
+    """The target cannot be judged (unreachable, wrong key or ids); the message is one line."""
+
+
+class RestoreFailed(Exception):
+    """The collection could not be put back as it was; the message says what is left where."""
+
+
+def start_stub(fault: str | None) -> tuple[RunningStub, dict[str, Any]]:
+    """Serve the bundled stub (or its named fault) on a free loopback port; returns it and its seed."""
+    stub = RunningStub(create(fault))
+    return stub, stub.app.seed(stub.base_url).as_dict()
+
+
+def _fields(document: Mapping[str, JSON]) -> dict[str, JSON]:
+    return {name: document.get(name) for name in rules.FIELD_NAMES}
+
+
+class Target:
+    """Settings, client and the collection's original state for one run."""
+
+    def __init__(self, settings: Settings, client: Client) -> None:
+        self.settings = settings
+        self.client = client
+        self.snapshot: dict[str, JSON] | None = None
+
+    def preflight(self) -> dict[str, JSON]:
+        """Read the configured collection once; remember its fields. Raises :class:`NotJudged`."""
+        where = f"{self.settings.base_url}{self.client.path()}"
+        try:
+            exchange = self.client.get()
+        except TargetError as error:
+            raise NotJudged(f"target unreachable: {error}") from None
+        if exchange.status == 401:
+            raise NotJudged(f"the API key was rejected (HTTP 401) by {where}; check {_hint('api_key')}")
+        if exchange.status == 404:
+            raise NotJudged(f"the collection was not found (HTTP 404) at {where}; check {_hint('org_id')} and {_hint('collection_id')}")
+        try:
+            document = exchange.json()
+            if exchange.status != 200 or not isinstance(document, dict) or not set(rules.FIELD_NAMES) <= set(document):
+                raise ValueError
+        except ValueError:
+            raise NotJudged(
+                f"cannot read the collection to snapshot it: GET {where} answered HTTP {exchange.status} "
+                f"{exchange.text[:200]!r}"
+            ) from None
+        self.snapshot = _fields(document)
+        return self.snapshot
+
+    def restore(self) -> str:
+        """Put the snapshot back when it changed, and verify; returns what was done."""
+        if self.snapshot is None:
+            return "nothing to restore: the collection was never read"
+        try:
+            current = self.client.get()
+            if current.status == 200 and _fields(current.json()) == self.snapshot:
+                return "collection unchanged; nothing to restore"
+            written = self.client.patch(self.snapshot)
+            check = self.client.get()
+            restored = _fields(check.json()) if check.status == 200 else None
+        except (TargetError, ValueError) as error:
+            raise RestoreFailed(self._failure(f"{type(error).__name__}: {error}")) from None
+        if written.status != 200 or restored != self.snapshot:
+            raise RestoreFailed(self._failure(f"PATCH answered HTTP {written.status}, read-back {restored!r}"))
+        return "collection restored and verified"
+
+    def _failure(self, why: str) -> str:
+        return (
+            f"RESTORE FAILED for collection {self.settings.collection_id} at {self.settings.base_url}: {why}. "
+            f"Its original fields were {self.snapshot!r}; put them back by hand."
+        )
+
+
+def _hint(dest: str) -> str:
+    from conformance.config import describe
+
+    return describe(dest)
