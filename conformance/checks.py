@@ -139,7 +139,9 @@ def error_code(rule_id: str, exchange: Exchange, status: int, title: str) -> dic
     return dict(error)
 
 
-def fields_equal(rule_id: str, title: str, expected: Mapping[str, JSON], actual: Mapping[str, JSON], *exchanges: Exchange) -> None:
+def fields_equal(
+    rule_id: str, title: str, expected: Mapping[str, JSON], actual: Mapping[str, JSON], *exchanges: Exchange
+) -> None:
     """Every field of ``expected`` has exactly that value in ``actual``."""
     diffs = {k: (v, actual.get(k, "<absent>")) for k, v in expected.items() if actual.get(k, "<absent>") != v}
     if diffs:

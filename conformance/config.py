@@ -163,7 +163,11 @@ class Settings:
 
     @property
     def target_label(self) -> str:
-        return f"{self.base_url} (bundled stub{', fault ' + self.stub_fault if self.stub_fault else ''})" if self.stub else self.base_url
+        return (
+            f"{self.base_url} (bundled stub{', fault ' + self.stub_fault if self.stub_fault else ''})"
+            if self.stub
+            else self.base_url
+        )
 
 
 @dataclass(frozen=True)

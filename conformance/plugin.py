@@ -6,6 +6,7 @@ has the package installed sees only its options. Fixtures live in ``conformance/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -121,14 +122,14 @@ def _install_sigterm() -> None:
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    try:
+    with contextlib.suppress(ValueError):  # not the main thread: leave the handler alone
         signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
-        pass
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     run = state(item.config)
     rule_ids = _rule_ids(item)
@@ -147,9 +148,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections.append(("conformance warning", message))
     elif outcome is Outcome.ERROR and call.excinfo is not None:
         report.longrepr = f"[{', '.join(rule_ids)}] not judged: {type(call.excinfo.value).__name__}: {call.excinfo.value}"
-    report.user_properties.append(("outcome", outcome.value))
+    # JUnit reads the properties of the teardown report, which copies the item's.
+    item.user_properties.append(("outcome", outcome.value))
     if message and outcome is not Outcome.PASS:
-        report.user_properties.append(("message", message))
+        item.user_properties.append(("message", message))
     run.results.append(TestResult(item.nodeid, rule_ids, outcome, message, failed_rule, duration=report.duration))
     return report
 
@@ -181,7 +183,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if run.stub is not None:
         run.stub.close()
-    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR) or exitstatus >= 3 and not run.results:
+    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR) or (exitstatus >= 3 and not run.results):
         return
     code = ExitCode.NOT_JUDGED if run.restore_failed else _worst(run.results)
     session.exitstatus = int(code)
@@ -205,9 +207,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for rule in sorted(rules, key=lambda r: -r.outcome.rank):
         if rule.outcome in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR, Outcome.SKIP):
             problem = rule.first_problem
-            why = (problem.message if problem else next((t.message for t in rule.tests if t.message), "no test ran"))
+            why = problem.message if problem else next((t.message for t in rule.tests if t.message), "no test ran")
             first = why.strip().splitlines()[0] if why.strip() else ""
-            terminalreporter.write_line(f"{rule.outcome.value.upper():8} {rule.requirement.id:8} {rule.requirement.level.value:6} {first[:150]}")
+            terminalreporter.write_line(
+                f"{rule.outcome.value.upper():8} {rule.requirement.id:8} {rule.requirement.level.value:6} {first[:150]}"
+            )
     if run.restore_message:
         terminalreporter.write_line(run.restore_message, red=run.restore_failed, bold=run.restore_failed)
     summary = ", ".join(f"{counts[o]} {o.value}" for o in Outcome)

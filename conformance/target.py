@@ -52,15 +52,16 @@ class Target:
         if exchange.status == 401:
             raise NotJudged(f"the API key was rejected (HTTP 401) by {where}; check {_hint('api_key')}")
         if exchange.status == 404:
-            raise NotJudged(f"the collection was not found (HTTP 404) at {where}; check {_hint('org_id')} and {_hint('collection_id')}")
+            raise NotJudged(
+                f"the collection was not found (HTTP 404) at {where}; check {_hint('org_id')} and {_hint('collection_id')}"
+            )
         try:
             document = exchange.json()
             if exchange.status != 200 or not isinstance(document, dict) or not set(rules.FIELD_NAMES) <= set(document):
                 raise ValueError
         except ValueError:
             raise NotJudged(
-                f"cannot read the collection to snapshot it: GET {where} answered HTTP {exchange.status} "
-                f"{exchange.text[:200]!r}"
+                f"cannot read the collection to snapshot it: GET {where} answered HTTP {exchange.status} {exchange.text[:200]!r}"
             ) from None
         self.snapshot = _fields(document)
         return self.snapshot

@@ -49,20 +49,20 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
             client.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def api(target: Target) -> Client:
     """The client of the run; every test that may change the collection uses it."""
     return target.client
 
 
-@pytest.fixture()
+@pytest.fixture
 def tracks(settings: Settings) -> tuple[str, ...]:
     if not settings.track_ids:
         pytest.skip("needs a track of the organization: set --track-id (CONFORMANCE_TRACK_IDS)")
     return settings.track_ids
 
 
-@pytest.fixture()
+@pytest.fixture
 def foreign(settings: Settings) -> ForeignTenant:
     if settings.foreign is None:
         pytest.skip(
@@ -72,7 +72,7 @@ def foreign(settings: Settings) -> ForeignTenant:
     return settings.foreign
 
 
-@pytest.fixture()
+@pytest.fixture
 def missing_id() -> str:
     """A well-formed collection id that no server has: a fresh random one every test."""
     import secrets

@@ -17,4 +17,10 @@ def test_empty_body_changes_nothing(api: Client, settings: Settings) -> None:
     unchanged = {name: before[name] for name in (*rules.FIELD_NAMES, "id", "created_at", "track_count")}
     checks.fields_equal("SEM-4", "an empty PATCH changes no field", unchanged, after, exchange)
     read = api.get()
-    checks.fields_equal("SEM-4", "an empty PATCH changes no stored field", unchanged, checks.collection("SEM-4", read, settings.collection_id), read)
+    checks.fields_equal(
+        "SEM-4",
+        "an empty PATCH changes no stored field",
+        unchanged,
+        checks.collection("SEM-4", read, settings.collection_id),
+        read,
+    )

@@ -1,0 +1,53 @@
+"""Shared helpers of the project's own tests: a clean environment and the suite run as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment without any CONFORMANCE_*/FREDDY_* variable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFORMANCE_", "FREDDY_", "PYTEST_ADDOPTS"))}
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("CONFORMANCE_", "FREDDY_")):
+            monkeypatch.delenv(name)
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_suite(*args: str, env: Mapping[str, str] | None = None, timeout: float = 300, cwd: Path = ROOT) -> SuiteRun:
+    """``python -m pytest conformance ARGS`` in a subprocess with a clean environment."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=clean_environ(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return SuiteRun(completed.returncode, completed.stdout, completed.stderr)
