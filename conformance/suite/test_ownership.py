@@ -1,12 +1,21 @@
-"""OWN: a collection is reached only by its owner, under its owner's organization."""
+"""OWN: a collection is reached only by its owner, under its owner's organization.
+
+The foreign collection is read with its own key before and after every attempt: it must never change.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from conformance import checks
-from conformance.client import Client
+from conformance.client import Client, Exchange
+from conformance.config import ForeignTenant
 from conformance.rules import JSON
+from conformance.suite.support import fields, patch_ok, read, unique
+
+OTHER_ORG = "org_conformance_other_0000"
 
 
 @pytest.mark.requirement("OWN-1")
@@ -14,3 +23,86 @@ from conformance.rules import JSON
 def test_missing_collection_gets_404(api: Client, missing_id: str, body: JSON) -> None:
     exchange = api.patch(body, collection_id=missing_id)
     checks.error_code("OWN-1", exchange, 404, "a collection id that does not exist is not found")
+
+
+def _foreign_state(api: Client, foreign: ForeignTenant, rule_id: str) -> dict[str, JSON]:
+    return fields(read(api, rule_id, org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key))
+
+
+def _attempt(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> Exchange:
+    """PATCH the foreign collection under ``org_id`` with the caller's key; it must stay as it was."""
+    before = _foreign_state(api, foreign, rule_id)
+    exchange = api.patch({"name": unique("intruder"), "description": None}, org_id=org_id, collection_id=foreign.collection_id)
+    after = _foreign_state(api, foreign, rule_id)
+    checks.fields_equal(rule_id, "another organization's collection is not changed", before, after, exchange)
+    checks.expect_status(rule_id, exchange, {404}, "another organization's collection is not found")
+    return exchange
+
+
+@pytest.mark.requirement("OWN-2")
+def test_foreign_collection_under_its_org_gets_404(api: Client, foreign: ForeignTenant) -> None:
+    _attempt(api, foreign, "OWN-2", foreign.org_id)
+
+
+@pytest.mark.requirement("OWN-3")
+def test_foreign_collection_under_own_org_gets_404(api: Client, foreign: ForeignTenant) -> None:
+    _attempt(api, foreign, "OWN-3", api.settings.org_id)
+
+
+@pytest.fixture(params=["unknown-org", "foreign-org"])
+def other_org(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "unknown-org":
+        yield OTHER_ORG
+    else:
+        foreign: ForeignTenant = request.getfixturevalue("foreign")
+        yield foreign.org_id
+
+
+@pytest.mark.requirement("OWN-4")
+def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) -> None:
+    before = fields(read(api, "OWN-4"))
+    exchange = api.patch({"name": unique("wrong org"), "description": None}, org_id=other_org)
+    after = fields(read(api, "OWN-4"))
+    checks.fields_equal("OWN-4", "the caller's collection is not changed through another organization", before, after, exchange)
+    checks.error_code("OWN-4", exchange, 404, "the caller's own collection under another organization's id is not found (not 403)")
+
+
+def _revealed(exchange: Exchange, values: dict[str, JSON]) -> list[str]:
+    body = exchange.text
+    return [f"{name}={value!r}" for name, value in values.items() if isinstance(value, str) and len(value) >= 6 and value in body]
+
+
+@pytest.mark.requirement("OWN-5")
+def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> None:
+    marked = {"name": unique("secret name"), "description": unique("secret description")}
+    patch_ok(api, "OWN-5", marked)
+    state = fields(read(api, "OWN-5"))
+    exchange = api.patch({}, org_id=other_org)
+    checks.expect_status("OWN-5", exchange, {404}, "the collection under another organization is not found")
+    leaked = _revealed(exchange, state)
+    if leaked:
+        raise checks.violation("OWN-5", "a 404 body reveals the collection", "none of its field values", ", ".join(leaked), exchange)
+
+
+@pytest.mark.requirement("OWN-5")
+@pytest.mark.parametrize("under", ["its-org", "own-org"])
+def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: ForeignTenant, under: str) -> None:
+    state = _foreign_state(api, foreign, "OWN-5")
+    org_id = foreign.org_id if under == "its-org" else api.settings.org_id
+    for exchange in (api.patch({}, org_id=org_id, collection_id=foreign.collection_id), api.get(org_id=org_id, collection_id=foreign.collection_id)):
+        checks.expect_status("OWN-5", exchange, {404}, "another organization's collection is not found")
+        leaked = _revealed(exchange, state)
+        if leaked:
+            raise checks.violation("OWN-5", "a 404 body reveals the foreign collection", "none of its field values", ", ".join(leaked), exchange)
+
+
+@pytest.mark.requirement("OWN-6")
+def test_404_names_the_collection_id(api: Client, missing_id: str) -> None:
+    exchange = api.patch({}, collection_id=missing_id)
+    checks.expect_status("OWN-6", exchange, {404}, "a missing collection is not found")
+    try:
+        got = exchange.json()["error"]["details"]["collection_id"]
+    except (ValueError, KeyError, TypeError):
+        got = "<absent>"
+    if got != missing_id:
+        raise checks.violation("OWN-6", "a 404 names the collection", f"error.details.collection_id = {missing_id!r}", f"{got!r}", exchange)

@@ -1,26 +1,162 @@
-"""SEM: what a PATCH changes, and what it leaves alone."""
+"""SEM: what a PATCH changes, what it leaves alone, what it returns, and that it persists."""
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
-from conformance import checks, rules
+import pytest
+from hypothesis import given
+
+from conformance import checks, profiles, rules, strategies
 from conformance.client import Client
 from conformance.config import Settings
+from conformance.rules import JSON
+from conformance.strategies import URL_PREFIX, Patch
+from conformance.suite.support import fields, patch_ok, read, stable, timestamp, unique
+
+SUBSETS = [subset for size in range(len(rules.FIELD_NAMES) + 1) for subset in itertools.combinations(rules.FIELD_NAMES, size)]
+
+
+def _new_value(field: str, tracks: tuple[str, ...], current: JSON) -> JSON:
+    """A valid value for ``field`` that differs from ``current`` (``None`` when nothing else fits)."""
+    if field == "cover_track_id":
+        others = [t for t in tracks if t != current]
+        return others[0] if others else None
+    if field == "cover_image_url":
+        return URL_PREFIX + unique("url").replace(" ", "-") + ".png"
+    return unique(field)
+
+
+@pytest.mark.requirement("SEM-1")
+@pytest.mark.parametrize("subset", SUBSETS, ids=["+".join(s) or "none" for s in SUBSETS])
+def test_omitted_fields_are_left_untouched(api: Client, settings: Settings, baseline: dict[str, JSON], subset: tuple[str, ...]) -> None:
+    body = {field: _new_value(field, settings.track_ids, baseline[field]) for field in subset}
+    exchange, returned = patch_ok(api, "SEM-1", body)
+    expected = {**baseline, **body}
+    checks.fields_equal("SEM-1", f"sending only {list(subset)} changes exactly those", expected, fields(returned), exchange)
+    checks.fields_equal("SEM-1", "the stored state changed exactly the sent fields", expected, fields(read(api, "SEM-1")), exchange)
+
+
+@pytest.mark.requirement("SEM-2")
+@pytest.mark.parametrize("field", rules.NULLABLE_FIELDS)
+def test_null_clears_one_field_and_leaves_the_others(api: Client, settings: Settings, baseline: dict[str, JSON], field: str) -> None:
+    if baseline[field] is None:
+        pytest.skip("needs a track of the organization to set cover_track_id first: set --track-id (CONFORMANCE_TRACK_IDS)")
+    exchange, returned = patch_ok(api, "SEM-2", {field: None}, f"{field}: null is accepted")
+    expected = {**baseline, field: None}
+    checks.fields_equal("SEM-2", f"{field}: null clears it and nothing else", expected, fields(returned), exchange)
+    checks.fields_equal("SEM-2", f"{field}: null is stored", expected, fields(read(api, "SEM-2")), exchange)
+
+
+EXACT_STRINGS = {
+    "spaces at the ends": "  Deep Work  ",
+    "tabs inside": "Deep\tWork",
+    "quotes and backslashes": 'say "hi" \\ back\\slash \\n \\u0041',
+    "mixed case": "dEEP wORK ÉTÉ",
+    "decomposed é (NFD)": "Cafe\u0301",
+    "composed é (NFC)": "Caf\u00e9",
+    "compatibility ligature": "\ufb01ne \u2460 \uff21",
+    "right-to-left": "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 abc",
+    "zero-width joiner emoji": "\U0001f469\u200d\U0001f4bb\u200d",
+    "astral": "\U0001f3b5\U0001d11e\U00020000",
+    "bom and joiners": "\ufeffa\u200bb\u2060c",
+    "html": "<b>&amp;</b>",
+}
+
+
+@pytest.mark.requirement("SEM-3")
+@pytest.mark.parametrize("field", ["name", "description"])
+@pytest.mark.parametrize("value", EXACT_STRINGS.values(), ids=EXACT_STRINGS.keys())
+def test_sent_string_is_stored_exactly(api: Client, field: str, value: str) -> None:
+    exchange, returned = patch_ok(api, "SEM-3", {field: value}, f"a {field} with unusual characters is accepted")
+    checks.fields_equal("SEM-3", f"the {field} is returned exactly as sent", {field: value}, returned, exchange)
+    checks.fields_equal("SEM-3", f"the {field} is stored exactly as sent", {field: value}, read(api, "SEM-3"), exchange)
+
+
+EXACT_URLS = {
+    "mixed case": "https://CDN.Example.com/Covers/Deep-Work.PNG?Size=LARGE&v=1",
+    "encoded": "https://cdn.example.com/a%20b/%E2%82%AC.png?q=%2F#frag",
+    "non-ascii path": "https://cdn.example.com/caf\u00e9/\U0001f3b5.png",
+    "trailing slash": "https://cdn.example.com/covers/",
+}
+
+
+@pytest.mark.requirement("SEM-3")
+@pytest.mark.parametrize("value", EXACT_URLS.values(), ids=EXACT_URLS.keys())
+def test_sent_url_is_stored_exactly(api: Client, value: str) -> None:
+    exchange = api.patch({"cover_image_url": value})
+    if exchange.status == 422:
+        pytest.skip("the target rejects this URL (freedom F5)")
+    checks.expect_status("SEM-3", exchange, {200}, "a URL is accepted")
+    returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
+    checks.fields_equal("SEM-3", "the URL is returned exactly as sent", {"cover_image_url": value}, returned, exchange)
+    checks.fields_equal("SEM-3", "the URL is stored exactly as sent", {"cover_image_url": value}, read(api, "SEM-3"), exchange)
 
 
 @pytest.mark.requirement("SEM-4")
-def test_empty_body_changes_nothing(api: Client, settings: Settings) -> None:
-    before = checks.collection("SEM-4", api.get(), settings.collection_id)
+def test_empty_body_changes_nothing(api: Client, settings: Settings, baseline: dict[str, JSON]) -> None:
+    before = read(api, "SEM-4")
     exchange = api.patch({})
     after = checks.collection("SEM-4", exchange, settings.collection_id)
-    unchanged = {name: before[name] for name in (*rules.FIELD_NAMES, "id", "created_at", "track_count")}
+    unchanged = {**fields(before), **stable(before)}
     checks.fields_equal("SEM-4", "an empty PATCH changes no field", unchanged, after, exchange)
-    read = api.get()
-    checks.fields_equal(
-        "SEM-4",
-        "an empty PATCH changes no stored field",
-        unchanged,
-        checks.collection("SEM-4", read, settings.collection_id),
-        read,
-    )
+    checks.fields_equal("SEM-4", "an empty PATCH changes no stored field", unchanged, read(api, "SEM-4"), exchange)
+
+
+READ_ONLY = {"id": "mcoll_000000000000", "track_count": 9999, "created_at": "2000-01-01T00:00:00Z", "updated_at": "2000-01-01T00:00:00Z"}
+
+
+@pytest.mark.requirement("SEM-5")
+@pytest.mark.parametrize("sent", [*([k] for k in READ_ONLY), list(READ_ONLY)], ids=[*READ_ONLY, "all"])
+def test_read_only_fields_are_never_applied(api: Client, sent: list[str]) -> None:
+    before = read(api, "SEM-5")
+    name = unique("read-only probe")
+    exchange = api.patch({**{k: READ_ONLY[k] for k in sent}, "name": name})
+    checks.expect_status("SEM-5", exchange, {200, 422}, "read-only fields are ignored (200) or rejected (422) (freedom F3)")
+    after = read(api, "SEM-5")
+    checks.fields_equal("SEM-5", "id, created_at and track_count never change", stable(before), stable(after), exchange)
+    if after["updated_at"] == READ_ONLY["updated_at"] != before["updated_at"]:
+        raise checks.violation("SEM-5", "updated_at was taken from the body", "updated_at set by the server", repr(after["updated_at"]), exchange)
+    if exchange.status == 200:
+        checks.fields_equal("SEM-5", "the 200 body shows the read-only fields unchanged", stable(before), stable(checks.collection("SEM-5", exchange, api.settings.collection_id)), exchange)
+        checks.fields_equal("SEM-5", "the writable field of the body was applied", {"name": name}, after, exchange)
+    else:
+        checks.fields_equal("VAL-12", "a rejected body applies nothing", {"name": before["name"]}, after, exchange)
+
+
+@pytest.mark.requirement("SEM-6")
+def test_200_body_is_the_stored_state(api: Client, settings: Settings) -> None:
+    @profiles.property_test(settings)
+    @given(patch=strategies.patches(tracks=settings.track_ids))
+    def check(patch: Patch) -> None:
+        before = read(api, "SEM-6")
+        exchange, returned = patch_ok(api, "SEM-6", patch.body, f"{patch!r} is accepted")
+        checks.fields_equal("SEM-6", "the 200 body holds what was sent", patch.body, returned, exchange)
+        checks.fields_equal("SEM-1", "the omitted fields are untouched", fields(before, patch.omitted), returned, exchange)
+        stored = read(api, "SEM-6")
+        checks.fields_equal("SEM-6", "a later read returns the 200 body", {k: v for k, v in returned.items() if k in stored}, stored, exchange)
+
+    check()
+
+
+@pytest.mark.requirement("SEM-7")
+def test_updated_at_is_monotonic_and_not_before_created_at(api: Client) -> None:
+    previous = read(api, "SEM-7")
+    for step in range(6):
+        body: dict[str, JSON] = {} if step % 3 == 2 else {"description": unique(f"step {step}")}
+        exchange, returned = patch_ok(api, "SEM-7", body)
+        for document, where in ((returned, "the 200 body"), (read(api, "SEM-7"), "a later read")):
+            created, updated = timestamp(document["created_at"]), timestamp(document["updated_at"])
+            if updated < created:
+                raise checks.violation("SEM-7", f"updated_at is before created_at in {where}", f">= {document['created_at']}", str(document["updated_at"]), exchange)
+            if updated < timestamp(previous["updated_at"]):
+                raise checks.violation("SEM-7", f"updated_at moved backwards in {where}", f">= {previous['updated_at']}", str(document["updated_at"]), exchange)
+            previous = document
+
+
+@pytest.mark.requirement("SEM-9")
+@pytest.mark.parametrize("body", [{}, {"description": "track count probe"}], ids=["empty", "description"])
+def test_patch_response_has_track_count_of_a_read(api: Client, body: dict[str, JSON]) -> None:
+    exchange, returned = patch_ok(api, "SEM-9", body)
+    count = read(api, "SEM-9")["track_count"]
+    checks.fields_equal("SEM-9", "the PATCH response carries the collection's track_count", {"track_count": count}, returned, exchange)

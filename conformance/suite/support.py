@@ -1,0 +1,44 @@
+"""Steps the conformance tests share: read the collection, PATCH and expect success, unique values."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+
+from conformance import checks, rules
+from conformance.client import Client, Exchange
+from conformance.rules import JSON
+
+
+def unique(label: str) -> str:
+    """A value no server holds yet, so that finding it proves where it came from."""
+    return f"conformance {label} {secrets.token_hex(6)}"
+
+
+def read(api: Client, rule_id: str, **where: str) -> dict[str, JSON]:
+    """GET the collection (or ``org_id``/``collection_id`` with ``key``) and check its shape."""
+    exchange = api.get(**where)
+    return checks.collection(rule_id, exchange, where.get("collection_id", api.settings.collection_id))
+
+
+def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH is accepted") -> tuple[Exchange, dict[str, JSON]]:
+    """PATCH the configured collection, expecting 200 and the collection object."""
+    exchange = api.patch(body)
+    checks.expect_status(rule_id, exchange, {200}, title)
+    return exchange, checks.collection(rule_id, exchange, api.settings.collection_id)
+
+
+def fields(document: Mapping[str, JSON], names: tuple[str, ...] = rules.FIELD_NAMES) -> dict[str, JSON]:
+    return {name: document.get(name) for name in names}
+
+
+def timestamp(value: JSON) -> datetime:
+    """An RFC 3339 timestamp as an aware datetime (``Z`` or an offset, any fraction)."""
+    assert isinstance(value, str)
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+def stable(document: Mapping[str, JSON]) -> dict[str, JSON]:
+    """The fields no PATCH may change (SEM-5)."""
+    return {name: document.get(name) for name in ("id", "created_at", "track_count")}

@@ -1,0 +1,224 @@
+"""VAL: what is rejected, how, and that a rejected request changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import checks, strategies
+from conformance.client import Client, Exchange
+from conformance.rules import JSON
+from conformance.strategies import CHARACTER_CLASSES, URL_PREFIX, InvalidBody
+from conformance.suite.support import fields, patch_ok, read, unique
+
+FIELD_CASES = strategies.invalid_field_values()
+NOT_OBJECT_CASES = [*strategies.NOT_OBJECTS.items()]
+MALFORMED_CASES = [*strategies.MALFORMED_JSON.items()]
+
+
+def _cases(*rule_ids: str) -> list[InvalidBody]:
+    return [case for case in FIELD_CASES if case.rule in rule_ids]
+
+
+def _ids(cases: list[InvalidBody]) -> list[str]:
+    return [case.why for case in cases]
+
+
+def _rejected_unchanged(api: Client, case: InvalidBody, statuses: set[int] | range) -> Exchange:
+    """Send ``case``; expect one of ``statuses`` under the case's rule and nothing stored (VAL-12)."""
+    before = fields(read(api, case.rule))
+    exchange = api.patch(case.body)
+    checks.expect_status(case.rule, exchange, statuses, f"{case.why} is rejected")
+    after = fields(read(api, "VAL-12"))
+    checks.fields_equal("VAL-12", f"a rejected request ({case.why}) changes nothing", before, after, exchange)
+    return exchange
+
+
+@pytest.mark.requirement("VAL-1")
+@pytest.mark.parametrize("case", _cases("VAL-1"), ids=_ids(_cases("VAL-1")))
+def test_empty_name_gets_422(api: Client, case: InvalidBody) -> None:
+    _rejected_unchanged(api, case, {422})
+
+
+@pytest.mark.requirement("VAL-2")
+@pytest.mark.parametrize("case", _cases("VAL-2"), ids=_ids(_cases("VAL-2")))
+def test_name_over_512_gets_422(api: Client, case: InvalidBody) -> None:
+    _rejected_unchanged(api, case, {422})
+
+
+NAME_CLASSES = ("ascii", "two_byte", "three_byte", "astral", "combining")
+
+
+def _exact(cls: str, length: int) -> str:
+    chars = CHARACTER_CLASSES[cls].replace(" ", "")
+    if cls == "combining":  # a base letter, then combining marks: never normalized, one code point each
+        return ("e" + chars * length)[:length]
+    return (chars * length)[:length]
+
+
+@pytest.mark.requirement("VAL-3")
+@pytest.mark.parametrize("cls", NAME_CLASSES)
+@pytest.mark.parametrize("length", [1, 511, 512])
+def test_name_of_1_to_512_code_points_is_accepted(api: Client, cls: str, length: int) -> None:
+    name = _exact(cls, length)
+    exchange, document = patch_ok(api, "VAL-3", {"name": name}, f"a name of {length} {cls} code points is accepted")
+    stored = read(api, "VAL-3")["name"]
+    checks.fields_equal("VAL-3", "the name is stored whole", {"name": name}, {"name": stored}, exchange)
+
+
+@pytest.mark.requirement("VAL-3")
+@pytest.mark.parametrize("cls", NAME_CLASSES)
+def test_name_of_513_code_points_is_rejected(api: Client, cls: str) -> None:
+    name = _exact(cls, 513)
+    _rejected_unchanged(api, InvalidBody("VAL-3", "name", {"name": name}, f"a name of 513 {cls} code points"), {422})
+
+
+@pytest.mark.requirement("VAL-4")
+def test_null_name_gets_422(api: Client) -> None:
+    _rejected_unchanged(api, _cases("VAL-4")[0], {422})
+
+
+@pytest.mark.requirement("VAL-5")
+@pytest.mark.parametrize("case", _cases("VAL-5"), ids=_ids(_cases("VAL-5")))
+def test_wrong_json_type_gets_422_never_coerced(api: Client, case: InvalidBody) -> None:
+    _rejected_unchanged(api, case, {422})
+
+
+URL_CLASSES = ("ascii", "two_byte", "three_byte", "astral")
+
+
+def _url(cls: str, length: int) -> str:
+    room = length - len(URL_PREFIX)
+    fill = CHARACTER_CLASSES[cls].replace(" ", "") if cls != "ascii" else "abcxyz019"
+    return URL_PREFIX + (fill * room)[:room]
+
+
+@pytest.mark.requirement("VAL-6")
+@pytest.mark.parametrize("cls", URL_CLASSES)
+@pytest.mark.parametrize("length", [1023, 1024])
+def test_url_up_to_1024_code_points_is_accepted(api: Client, cls: str, length: int) -> None:
+    url = _url(cls, length)
+    exchange = api.patch({"cover_image_url": url})
+    if exchange.status == 422:  # F5: the target may reject this form of URL; then only if it rejects it short too
+        short = api.patch({"cover_image_url": _url(cls, len(URL_PREFIX) + 8)})
+        if short.status == 422:
+            pytest.skip(f"the target does not accept {cls} URLs at all (freedom F5)")
+    checks.expect_status("VAL-6", exchange, {200}, f"a URL of {length} {cls} code points is accepted")
+    stored = read(api, "VAL-6")["cover_image_url"]
+    checks.fields_equal("VAL-6", "the URL is stored whole", {"cover_image_url": url}, {"cover_image_url": stored}, exchange)
+
+
+@pytest.mark.requirement("VAL-6")
+@pytest.mark.parametrize("cls", URL_CLASSES)
+@pytest.mark.parametrize("length", [1025, 1026, 2048])
+def test_url_over_1024_code_points_gets_422(api: Client, cls: str, length: int) -> None:
+    _rejected_unchanged(api, InvalidBody("VAL-6", "cover_image_url", {"cover_image_url": _url(cls, length)}, f"a URL of {length} {cls} code points"), {422})
+
+
+@pytest.mark.requirement("VAL-7")
+@pytest.mark.parametrize("case", _cases("VAL-7"), ids=_ids(_cases("VAL-7")))
+def test_not_a_track_id_gets_4xx(api: Client, case: InvalidBody) -> None:
+    _rejected_unchanged(api, case, range(400, 500))
+
+
+@pytest.mark.requirement("VAL-7")
+@pytest.mark.parametrize("case", _cases("VAL-7")[:3], ids=_ids(_cases("VAL-7")[:3]))
+def test_not_a_track_id_should_get_422(api: Client, case: InvalidBody) -> None:
+    exchange = api.patch(case.body)
+    checks.expect_status("VAL-7", exchange, range(400, 500), f"{case.why} is rejected")
+    if exchange.status != 422:
+        raise _should("VAL-7", f"{case.why} should get 422", "HTTP 422", exchange)
+
+
+def _should(rule_id: str, title: str, expected: str, exchange: Exchange) -> checks.Violation:
+    return checks.violation(rule_id, title, expected, exchange.describe(), exchange)
+
+
+def _send_not_object(api: Client, kind: str) -> Exchange:
+    if kind in strategies.MALFORMED_JSON:
+        return api.send("PATCH", content=strategies.MALFORMED_JSON[kind])
+    return api.patch(strategies.NOT_OBJECTS[kind])
+
+
+NOT_JSON_OBJECT_KINDS = [kind for kind, _ in NOT_OBJECT_CASES] + [kind for kind, _ in MALFORMED_CASES]
+
+
+@pytest.mark.requirement("VAL-8")
+@pytest.mark.parametrize("kind", NOT_JSON_OBJECT_KINDS)
+def test_body_not_a_json_object_gets_4xx(api: Client, kind: str) -> None:
+    before = fields(read(api, "VAL-8"))
+    exchange = _send_not_object(api, kind)
+    checks.expect_status("VAL-8", exchange, range(400, 500), f"a body that is not a JSON object ({kind}) gets 4xx, never 5xx")
+    checks.fields_equal("VAL-12", "a rejected request changes nothing", before, fields(read(api, "VAL-12")), exchange)
+
+
+@pytest.mark.requirement("VAL-9")
+@pytest.mark.parametrize("kind", NOT_JSON_OBJECT_KINDS)
+def test_body_not_a_json_object_should_get_422(api: Client, kind: str) -> None:
+    exchange = _send_not_object(api, kind)
+    checks.expect_status("VAL-8", exchange, range(400, 500), f"a body that is not a JSON object ({kind}) gets 4xx")
+    if exchange.status != 422:
+        raise _should("VAL-9", f"a body that is not a JSON object ({kind}) should get 422", "HTTP 422 VALIDATION_ERROR", exchange)
+    checks.error_code("VAL-9", exchange, 422, f"a body that is not a JSON object ({kind}) should get VALIDATION_ERROR")
+
+
+FIELD_FAILURES = [case for case in FIELD_CASES if case.rule != "VAL-7"]
+
+
+@pytest.mark.requirement("VAL-10")
+@pytest.mark.parametrize("case", FIELD_FAILURES, ids=_ids(FIELD_FAILURES))
+def test_field_failure_is_422_validation_error(api: Client, case: InvalidBody) -> None:
+    exchange = api.patch(case.body)
+    checks.error_code("VAL-10", exchange, 422, f"{case.why} gets 422 VALIDATION_ERROR")
+
+
+@pytest.mark.requirement("VAL-11")
+@pytest.mark.parametrize("case", FIELD_FAILURES[::3], ids=_ids(FIELD_FAILURES[::3]))
+def test_422_names_the_field(api: Client, case: InvalidBody) -> None:
+    exchange = api.patch(case.body)
+    checks.expect_status("VAL-10", exchange, {422}, f"{case.why} is rejected")
+    try:
+        got = exchange.json()["error"]["details"]["field"]
+    except (ValueError, KeyError, TypeError):
+        got = "<absent>"
+    if got != case.field:
+        raise checks.violation("VAL-11", "a 422 names the offending field", f"error.details.field = {case.field!r}", repr(got), exchange)
+
+
+# ---- VAL-12: atomicity ------------------------------------------------------------------------
+
+ATOMIC_INVALID = [
+    InvalidBody("VAL-12", "name", {"name": ""}, "empty name"),
+    InvalidBody("VAL-12", "name", {"name": "n" * 513}, "513-character name"),
+    InvalidBody("VAL-12", "name", {"name": None}, "null name"),
+    InvalidBody("VAL-12", "description", {"description": 5}, "number description"),
+    InvalidBody("VAL-12", "cover_track_id", {"cover_track_id": "track_1"}, "not a track id"),
+    InvalidBody("VAL-12", "cover_image_url", {"cover_image_url": URL_PREFIX + "a" * (1025 - len(URL_PREFIX))}, "1025-character URL"),
+    InvalidBody("VAL-12", "cover_image_url", {"cover_image_url": False}, "boolean URL"),
+]
+
+
+def _mixed(invalid: InvalidBody, position: int, valid: dict[str, JSON]) -> dict[str, JSON]:
+    """``valid`` fields (all but the invalid one) with the invalid field inserted at ``position``."""
+    assert invalid.field is not None
+    items = [(k, v) for k, v in valid.items() if k != invalid.field]
+    items.insert(min(position, len(items)), (invalid.field, invalid.body[invalid.field]))
+    return dict(items)
+
+
+@pytest.mark.requirement("VAL-12")
+@pytest.mark.parametrize("invalid", ATOMIC_INVALID, ids=_ids(ATOMIC_INVALID))
+def test_mixed_body_applies_nothing(api: Client, baseline: dict[str, JSON], invalid: InvalidBody) -> None:
+    valid: dict[str, JSON] = {
+        "name": unique("atomic name"),
+        "description": None,
+        "cover_track_id": None,
+        "cover_image_url": None,
+    }
+    for position in range(4):
+        for size in (2, 4):
+            companions = dict(list({k: v for k, v in valid.items() if k != invalid.field}.items())[: size - 1])
+            body = _mixed(invalid, position, companions)
+            exchange = api.patch(body)
+            checks.expect_status("VAL-12", exchange, range(400, 500), f"a body with {invalid.why} is rejected")
+            after = fields(read(api, "VAL-12"))
+            checks.fields_equal("VAL-12", f"no field of a rejected body is applied (body keys {list(body)})", baseline, after, exchange)
