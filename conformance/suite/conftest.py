@@ -80,7 +80,7 @@ def missing_id() -> str:
     return "mcoll_" + secrets.token_hex(12)
 
 
-@pytest.fixture()
+@pytest.fixture
 def baseline(api: Client, settings: Settings) -> dict[str, object]:
     """Give every field of the collection a known, non-null value first; returns the state read back."""
     from conformance import checks

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from conformance import checks, rules
 from conformance.client import Client, Exchange
+from conformance.config import Secret
 from conformance.rules import JSON
 
 
@@ -16,10 +17,16 @@ def unique(label: str) -> str:
     return f"conformance {label} {secrets.token_hex(6)}"
 
 
-def read(api: Client, rule_id: str, **where: str) -> dict[str, JSON]:
-    """GET the collection (or ``org_id``/``collection_id`` with ``key``) and check its shape."""
-    exchange = api.get(**where)
-    return checks.collection(rule_id, exchange, where.get("collection_id", api.settings.collection_id))
+def read(
+    api: Client, rule_id: str, *, org_id: str | None = None, collection_id: str | None = None, key: Secret | None = None
+) -> dict[str, JSON]:
+    """GET the collection (or another one, with another key) and check its shape."""
+    exchange = (
+        api.get(org_id=org_id, collection_id=collection_id)
+        if key is None
+        else api.get(org_id=org_id, collection_id=collection_id, key=key)
+    )
+    return checks.collection(rule_id, exchange, collection_id or api.settings.collection_id)
 
 
 def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH is accepted") -> tuple[Exchange, dict[str, JSON]]:

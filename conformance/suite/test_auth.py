@@ -58,12 +58,13 @@ def test_header_name_is_case_insensitive(api: Client, header: str) -> None:
 
 
 @pytest.mark.requirement("AUTH-5")
-@pytest.mark.parametrize("body", [{"name": ""}, {"name": None}, {"description": 5}, "malformed"], ids=["empty-name", "null-name", "number", "malformed"])
+@pytest.mark.parametrize(
+    "body",
+    [{"name": ""}, {"name": None}, {"description": 5}, "malformed"],
+    ids=["empty-name", "null-name", "number", "malformed"],
+)
 def test_unauthenticated_invalid_body_gets_401_not_422(api: Client, body: object) -> None:
-    if body == "malformed":
-        exchange = api.send("PATCH", content=b'{"name": ', key=None)
-    else:
-        exchange = api.patch(body, key=None)
+    exchange = api.send("PATCH", content=b'{"name": ', key=None) if body == "malformed" else api.patch(body, key=None)
     checks.expect_status("AUTH-5", exchange, {401}, "an unauthenticated request with an invalid body gets 401, not 422")
 
 
@@ -75,4 +76,11 @@ def test_rejected_request_changes_nothing(api: Client, key: str) -> None:
     exchange = api.patch(body, key=None if key == "none" else BAD_KEYS["unknown"])
     checks.expect_status("AUTH-6", exchange, {401}, "the request is rejected")
     after = api.get()
-    checks.fields_equal("AUTH-6", "a rejected (401) request changes nothing", before, fields(checks.collection("AUTH-6", after, api.settings.collection_id)), exchange, after)
+    checks.fields_equal(
+        "AUTH-6",
+        "a rejected (401) request changes nothing",
+        before,
+        fields(checks.collection("AUTH-6", after, api.settings.collection_id)),
+        exchange,
+        after,
+    )

@@ -64,7 +64,9 @@ def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) 
     exchange = api.patch({"name": unique("wrong org"), "description": None}, org_id=other_org)
     after = fields(read(api, "OWN-4"))
     checks.fields_equal("OWN-4", "the caller's collection is not changed through another organization", before, after, exchange)
-    checks.error_code("OWN-4", exchange, 404, "the caller's own collection under another organization's id is not found (not 403)")
+    checks.error_code(
+        "OWN-4", exchange, 404, "the caller's own collection under another organization's id is not found (not 403)"
+    )
 
 
 def _revealed(exchange: Exchange, values: dict[str, JSON]) -> list[str]:
@@ -81,7 +83,9 @@ def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> N
     checks.expect_status("OWN-5", exchange, {404}, "the collection under another organization is not found")
     leaked = _revealed(exchange, state)
     if leaked:
-        raise checks.violation("OWN-5", "a 404 body reveals the collection", "none of its field values", ", ".join(leaked), exchange)
+        raise checks.violation(
+            "OWN-5", "a 404 body reveals the collection", "none of its field values", ", ".join(leaked), exchange
+        )
 
 
 @pytest.mark.requirement("OWN-5")
@@ -89,11 +93,16 @@ def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> N
 def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: ForeignTenant, under: str) -> None:
     state = _foreign_state(api, foreign, "OWN-5")
     org_id = foreign.org_id if under == "its-org" else api.settings.org_id
-    for exchange in (api.patch({}, org_id=org_id, collection_id=foreign.collection_id), api.get(org_id=org_id, collection_id=foreign.collection_id)):
+    for exchange in (
+        api.patch({}, org_id=org_id, collection_id=foreign.collection_id),
+        api.get(org_id=org_id, collection_id=foreign.collection_id),
+    ):
         checks.expect_status("OWN-5", exchange, {404}, "another organization's collection is not found")
         leaked = _revealed(exchange, state)
         if leaked:
-            raise checks.violation("OWN-5", "a 404 body reveals the foreign collection", "none of its field values", ", ".join(leaked), exchange)
+            raise checks.violation(
+                "OWN-5", "a 404 body reveals the foreign collection", "none of its field values", ", ".join(leaked), exchange
+            )
 
 
 @pytest.mark.requirement("OWN-6")
@@ -105,4 +114,6 @@ def test_404_names_the_collection_id(api: Client, missing_id: str) -> None:
     except (ValueError, KeyError, TypeError):
         got = "<absent>"
     if got != missing_id:
-        raise checks.violation("OWN-6", "a 404 names the collection", f"error.details.collection_id = {missing_id!r}", f"{got!r}", exchange)
+        raise checks.violation(
+            "OWN-6", "a 404 names the collection", f"error.details.collection_id = {missing_id!r}", f"{got!r}", exchange
+        )

@@ -39,3 +39,75 @@ def test_422_is_the_error_envelope(api: Client) -> None:
     exchange = api.patch({"name": ""})
     checks.expect_status("RESP-2", exchange, {422}, "an empty name is rejected")
     checks.envelope("RESP-2", exchange)
+
+
+ODD_BODIES: dict[str, bytes] = {
+    "NUL in name": b'{"name": "a\\u0000b"}',
+    "raw control characters": b'{"description": "\\u0001\\u001f\\u007f\\u009f"}',
+    "lone high surrogate": b'{"name": "\\ud800"}',
+    "lone low surrogate": b'{"description": "x\\udfffy"}',
+    "reversed surrogate pair": b'{"name": "\\udc00\\ud800"}',
+    "invalid UTF-8": b'{"name": "\xc3\x28 \xff"}',
+    "overlong UTF-8": b'{"name": "\xc0\xaf"}',
+    "UTF-8 BOM": b'\xef\xbb\xbf{"name": "bom"}',
+    "huge number": b'{"name": 1e999999}',
+    "long integer": b'{"description": ' + b"9" * 5000 + b"}",
+    "deep nesting": b'{"name": ' + b"[" * 20000 + b"]" * 20000 + b"}",
+    "deep objects": b'{"x": ' + b'{"x": ' * 5000 + b"1" + b"}" * 5000 + b"}",
+    "duplicate keys": b'{"name": "a", "name": ""}',
+    "one megabyte name": b'{"name": "' + b"n" * 1_000_000 + b'"}',
+    "unknown nested field": b'{"colour": {"deep": [1, {"x": null}]}, "name": "ok"}',
+    "read-only of odd types": b'{"id": null, "track_count": "many", "created_at": 5}',
+    "empty": b"",
+    "whitespace": b"   \n ",
+    "null bytes": b"\x00\x00",
+}
+
+
+@pytest.mark.requirement("RESP-3")
+@pytest.mark.parametrize("body", ODD_BODIES.values(), ids=ODD_BODIES.keys())
+def test_odd_bodies_never_get_5xx(api: Client, body: bytes) -> None:
+    exchange = api.send("PATCH", content=body)
+    checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx")
+
+
+CONTENT_TYPES = [
+    "text/plain",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "application/json; charset=latin-1",
+    "multipart/form-data; boundary=x",
+    None,
+]
+
+
+@pytest.mark.requirement("RESP-3")
+@pytest.mark.parametrize("content_type", CONTENT_TYPES, ids=[str(c) for c in CONTENT_TYPES])
+def test_odd_content_types_never_get_5xx(api: Client, content_type: str | None) -> None:
+    exchange = api.send("PATCH", content=b'{"description": "content type probe"}', content_type=content_type)
+    checks.expect_status(
+        "RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx (F9: 415/422 or accepted)"
+    )
+
+
+ODD_PATHS = {
+    "long collection id": ("", "mcoll_" + "a" * 4000),
+    "non-ASCII collection id": ("", "mcoll_\u00e9\U0001f3b5"),
+    "encoded slash": ("", "mcoll_a%2Fb"),
+    "NUL": ("", "mcoll_%00"),
+    "dot dot": ("", ".."),
+    "no prefix": ("", "12345"),
+    "non-ASCII org": ("org_\u00e9", ""),
+    "long org": ("org_" + "o" * 4000, ""),
+}
+
+
+@pytest.mark.requirement("RESP-3", "OWN-1")
+@pytest.mark.parametrize(("org_id", "collection_id"), ODD_PATHS.values(), ids=ODD_PATHS.keys())
+def test_odd_path_ids_never_get_5xx(api: Client, org_id: str, collection_id: str) -> None:
+    exchange = api.patch({}, org_id=org_id or None, collection_id=collection_id or None)
+    checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx")
+    if exchange.status == 200:
+        raise checks.violation(
+            "OWN-1", "an id that is not the collection's reached it", "HTTP 4xx", exchange.describe(), exchange
+        )

@@ -29,17 +29,23 @@ def _new_value(field: str, tracks: tuple[str, ...], current: JSON) -> JSON:
 
 @pytest.mark.requirement("SEM-1")
 @pytest.mark.parametrize("subset", SUBSETS, ids=["+".join(s) or "none" for s in SUBSETS])
-def test_omitted_fields_are_left_untouched(api: Client, settings: Settings, baseline: dict[str, JSON], subset: tuple[str, ...]) -> None:
+def test_omitted_fields_are_left_untouched(
+    api: Client, settings: Settings, baseline: dict[str, JSON], subset: tuple[str, ...]
+) -> None:
     body = {field: _new_value(field, settings.track_ids, baseline[field]) for field in subset}
     exchange, returned = patch_ok(api, "SEM-1", body)
     expected = {**baseline, **body}
     checks.fields_equal("SEM-1", f"sending only {list(subset)} changes exactly those", expected, fields(returned), exchange)
-    checks.fields_equal("SEM-1", "the stored state changed exactly the sent fields", expected, fields(read(api, "SEM-1")), exchange)
+    checks.fields_equal(
+        "SEM-1", "the stored state changed exactly the sent fields", expected, fields(read(api, "SEM-1")), exchange
+    )
 
 
 @pytest.mark.requirement("SEM-2")
 @pytest.mark.parametrize("field", rules.NULLABLE_FIELDS)
-def test_null_clears_one_field_and_leaves_the_others(api: Client, settings: Settings, baseline: dict[str, JSON], field: str) -> None:
+def test_null_clears_one_field_and_leaves_the_others(
+    api: Client, settings: Settings, baseline: dict[str, JSON], field: str
+) -> None:
     if baseline[field] is None:
         pytest.skip("needs a track of the organization to set cover_track_id first: set --track-id (CONFORMANCE_TRACK_IDS)")
     exchange, returned = patch_ok(api, "SEM-2", {field: None}, f"{field}: null is accepted")
@@ -103,7 +109,12 @@ def test_empty_body_changes_nothing(api: Client, settings: Settings, baseline: d
     checks.fields_equal("SEM-4", "an empty PATCH changes no stored field", unchanged, read(api, "SEM-4"), exchange)
 
 
-READ_ONLY = {"id": "mcoll_000000000000", "track_count": 9999, "created_at": "2000-01-01T00:00:00Z", "updated_at": "2000-01-01T00:00:00Z"}
+READ_ONLY = {
+    "id": "mcoll_000000000000",
+    "track_count": 9999,
+    "created_at": "2000-01-01T00:00:00Z",
+    "updated_at": "2000-01-01T00:00:00Z",
+}
 
 
 @pytest.mark.requirement("SEM-5")
@@ -116,9 +127,17 @@ def test_read_only_fields_are_never_applied(api: Client, sent: list[str]) -> Non
     after = read(api, "SEM-5")
     checks.fields_equal("SEM-5", "id, created_at and track_count never change", stable(before), stable(after), exchange)
     if after["updated_at"] == READ_ONLY["updated_at"] != before["updated_at"]:
-        raise checks.violation("SEM-5", "updated_at was taken from the body", "updated_at set by the server", repr(after["updated_at"]), exchange)
+        raise checks.violation(
+            "SEM-5", "updated_at was taken from the body", "updated_at set by the server", repr(after["updated_at"]), exchange
+        )
     if exchange.status == 200:
-        checks.fields_equal("SEM-5", "the 200 body shows the read-only fields unchanged", stable(before), stable(checks.collection("SEM-5", exchange, api.settings.collection_id)), exchange)
+        checks.fields_equal(
+            "SEM-5",
+            "the 200 body shows the read-only fields unchanged",
+            stable(before),
+            stable(checks.collection("SEM-5", exchange, api.settings.collection_id)),
+            exchange,
+        )
         checks.fields_equal("SEM-5", "the writable field of the body was applied", {"name": name}, after, exchange)
     else:
         checks.fields_equal("VAL-12", "a rejected body applies nothing", {"name": before["name"]}, after, exchange)
@@ -134,7 +153,9 @@ def test_200_body_is_the_stored_state(api: Client, settings: Settings) -> None:
         checks.fields_equal("SEM-6", "the 200 body holds what was sent", patch.body, returned, exchange)
         checks.fields_equal("SEM-1", "the omitted fields are untouched", fields(before, patch.omitted), returned, exchange)
         stored = read(api, "SEM-6")
-        checks.fields_equal("SEM-6", "a later read returns the 200 body", {k: v for k, v in returned.items() if k in stored}, stored, exchange)
+        checks.fields_equal(
+            "SEM-6", "a later read returns the 200 body", {k: v for k, v in returned.items() if k in stored}, stored, exchange
+        )
 
     check()
 
@@ -148,9 +169,21 @@ def test_updated_at_is_monotonic_and_not_before_created_at(api: Client) -> None:
         for document, where in ((returned, "the 200 body"), (read(api, "SEM-7"), "a later read")):
             created, updated = timestamp(document["created_at"]), timestamp(document["updated_at"])
             if updated < created:
-                raise checks.violation("SEM-7", f"updated_at is before created_at in {where}", f">= {document['created_at']}", str(document["updated_at"]), exchange)
+                raise checks.violation(
+                    "SEM-7",
+                    f"updated_at is before created_at in {where}",
+                    f">= {document['created_at']}",
+                    str(document["updated_at"]),
+                    exchange,
+                )
             if updated < timestamp(previous["updated_at"]):
-                raise checks.violation("SEM-7", f"updated_at moved backwards in {where}", f">= {previous['updated_at']}", str(document["updated_at"]), exchange)
+                raise checks.violation(
+                    "SEM-7",
+                    f"updated_at moved backwards in {where}",
+                    f">= {previous['updated_at']}",
+                    str(document["updated_at"]),
+                    exchange,
+                )
             previous = document
 
 
@@ -159,4 +192,6 @@ def test_updated_at_is_monotonic_and_not_before_created_at(api: Client) -> None:
 def test_patch_response_has_track_count_of_a_read(api: Client, body: dict[str, JSON]) -> None:
     exchange, returned = patch_ok(api, "SEM-9", body)
     count = read(api, "SEM-9")["track_count"]
-    checks.fields_equal("SEM-9", "the PATCH response carries the collection's track_count", {"track_count": count}, returned, exchange)
+    checks.fields_equal(
+        "SEM-9", "the PATCH response carries the collection's track_count", {"track_count": count}, returned, exchange
+    )

@@ -1,0 +1,50 @@
+"""SEM-8: concurrent PATCHes of different fields are all applied (no lost update)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conformance import checks, profiles
+from conformance.client import Client, Exchange
+from conformance.config import Settings
+from conformance.rules import JSON
+from conformance.strategies import URL_PREFIX
+from conformance.suite.support import fields, read, unique
+
+
+def _round(api: Client, bodies: list[dict[str, JSON]]) -> list[Exchange]:
+    """Send ``bodies`` at the same moment, one thread each."""
+    barrier = threading.Barrier(len(bodies))
+
+    def send(body: dict[str, JSON]) -> Exchange:
+        barrier.wait(timeout=30)
+        return api.patch(body)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+@pytest.mark.requirement("SEM-8")
+def test_concurrent_patches_of_different_fields_are_all_applied(api: Client, settings: Settings) -> None:
+    rounds = max(3, profiles.examples(settings, weight=0.5))
+    for number in range(rounds):
+        bodies: list[dict[str, JSON]] = [
+            {"name": unique(f"round {number} name")},
+            {"description": unique(f"round {number} description")},
+            {"cover_image_url": URL_PREFIX + unique(f"round-{number}").replace(" ", "-") + ".png"},
+        ]
+        if settings.track_ids:
+            current = read(api, "SEM-8")["cover_track_id"]
+            others = [t for t in settings.track_ids if t != current] or list(settings.track_ids)
+            bodies.append({"cover_track_id": others[0]})
+        exchanges = _round(api, bodies)
+        for exchange in exchanges:
+            checks.expect_status("SEM-8", exchange, {200}, "each concurrent PATCH succeeds")
+        expected = {k: v for body in bodies for k, v in body.items()}
+        stored = fields(read(api, "SEM-8"), tuple(expected))
+        checks.fields_equal(
+            "SEM-8", f"round {number + 1}: every concurrent PATCH is applied (no lost update)", expected, stored, *exchanges
+        )

@@ -1,0 +1,134 @@
+"""A model-based test: valid and invalid PATCHes and reads in any order; after every step the
+target and a model of the collection must agree (SEM-1…SEM-7, SEM-9, VAL-12).
+
+A failure shrinks to the shortest sequence of requests and shows it as a list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+import pytest
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from conformance import checks, profiles, strategies
+from conformance.checks import Violation
+from conformance.client import Client, Exchange
+from conformance.config import Settings
+from conformance.rules import JSON
+from conformance.strategies import InvalidBody, Patch
+from conformance.suite.support import fields, stable, timestamp
+
+
+def _step(exchange: Exchange) -> str:
+    body = (exchange.request_body or b"").decode("utf-8", "replace")
+    if len(body) > 100:
+        body = body[:90] + f"...({len(body)} chars)"
+    return f"{exchange.method} {body} -> {exchange.status}"
+
+
+def machine(api: Client, settings: Settings) -> type[RuleBasedStateMachine]:
+    """The state machine class, bound to this run's client and tracks."""
+
+    class CollectionModel(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps: list[str] = []
+            self.document = self._read("SEM-6")
+            self.model = fields(self.document)
+            self.fixed = stable(self.document)
+
+        def _read(self, rule_id: str) -> dict[str, JSON]:
+            exchange = api.get()
+            self.steps.append(_step(exchange))
+            return checks.collection(rule_id, exchange, settings.collection_id)
+
+        def _fail(self, error: Violation) -> Violation:
+            steps = "\n".join(f"{i}. {s}" for i, s in enumerate(self.steps, 1))
+            return Violation(
+                error.rule_id,
+                f"{error.title} (after {len(self.steps)} requests)",
+                expected=error.expected,
+                received=f"{error.received}\nrequests, oldest first:\n{steps}",
+                exchanges=error.exchanges,
+            )
+
+        def _check(self, rule_id: str, title: str, document: dict[str, JSON], exchange: Exchange) -> None:
+            try:
+                checks.fields_equal(rule_id, title, self.model, fields(document), exchange)
+                checks.fields_equal(
+                    "SEM-5", "id, created_at and track_count never change", self.fixed, stable(document), exchange
+                )
+                if timestamp(document["updated_at"]) < timestamp(self.document["updated_at"]):
+                    raise checks.violation(
+                        "SEM-7",
+                        "updated_at moved backwards",
+                        f">= {self.document['updated_at']}",
+                        str(document["updated_at"]),
+                        exchange,
+                    )
+                if timestamp(document["updated_at"]) < timestamp(document["created_at"]):
+                    raise checks.violation(
+                        "SEM-7",
+                        "updated_at is before created_at",
+                        f">= {document['created_at']}",
+                        str(document["updated_at"]),
+                        exchange,
+                    )
+            except Violation as error:
+                raise self._fail(error) from None
+            self.document = document
+
+        @rule(patch=strategies.patches(tracks=settings.track_ids))
+        def patch_valid(self, patch: Patch) -> None:
+            exchange = api.patch(patch.body)
+            self.steps.append(_step(exchange))
+            try:
+                document = checks.collection("SEM-6", exchange, settings.collection_id)
+            except Violation as error:
+                raise self._fail(error) from None
+            self.model.update(patch.body)
+            self._check("SEM-6", "the 200 body is the model after the update", document, exchange)
+
+        @rule(case=strategies.invalid_bodies())
+        def patch_invalid(self, case: InvalidBody) -> None:
+            exchange = api.send("PATCH", content=case.raw) if case.raw is not None else api.patch(case.body)
+            self.steps.append(_step(exchange))
+            try:
+                checks.expect_status(
+                    case.rule if case.rule in ("VAL-7", "VAL-8") else "VAL-10",
+                    exchange,
+                    range(400, 500),
+                    f"{case.why} is rejected",
+                )
+            except Violation as error:
+                raise self._fail(error) from None
+
+        @rule(body=strategies.read_only_bodies())
+        def patch_read_only(self, body: dict[str, Any]) -> None:
+            exchange = api.patch(body)
+            self.steps.append(_step(exchange))
+            try:
+                checks.expect_status("SEM-5", exchange, {200, 422}, "read-only fields are ignored or rejected (F3)")
+            except Violation as error:
+                raise self._fail(error) from None
+
+        @invariant()
+        def target_agrees_with_model(self) -> None:
+            document = self._read("SEM-6")
+            self._check("SEM-1", "the stored collection is the model", document, api.recorder.last or _nothing())
+
+    return CollectionModel
+
+
+def _nothing() -> Exchange:  # pragma: no cover - a read always records an exchange first
+    raise RuntimeError("no exchange recorded")
+
+
+@pytest.mark.requirement("SEM-1", "SEM-2", "SEM-5", "SEM-6", "SEM-7", "VAL-12")
+def test_target_follows_the_model(api: Client, settings: Settings) -> None:
+    model = machine(api, settings)
+    if settings.seed is not None:
+        model = hypothesis.seed(settings.seed)(model)
+    run_state_machine_as_test(model, settings=profiles.hypothesis_settings(settings, weight=0.5, stateful_step_count=12))
