@@ -67,10 +67,23 @@ def _statuses(allowed: Collection[int]) -> str:
     return " or ".join(str(s) for s in sorted(allowed))
 
 
-def expect_status(rule_id: str, exchange: Exchange, allowed: Collection[int], title: str) -> None:
-    """The status is one of ``allowed`` (a set, or a ``range`` such as ``range(400, 500)``)."""
+#: Statuses whose body must be the error envelope (RESP-2).
+ENVELOPE_STATUSES = frozenset({401, 404, 422})
+
+
+def expect_status(
+    rule_id: str, exchange: Exchange, allowed: Collection[int], title: str, *, envelope_checked: bool = True
+) -> None:
+    """The status is one of ``allowed`` (a set, or a ``range`` such as ``range(400, 500)``).
+
+    A 401, 404 or 422 that is expected must also carry the error envelope (RESP-2), so that an
+    envelope missing from any error path is caught; ``envelope_checked=False`` for requests that may
+    never reach the endpoint's handler (odd paths a router answers).
+    """
     if exchange.status not in allowed:
         raise violation(rule_id, title, f"HTTP {_statuses(allowed)}", exchange.describe(), exchange)
+    if envelope_checked and exchange.status in ENVELOPE_STATUSES:
+        envelope("RESP-2", exchange)
 
 
 def json_body(rule_id: str, exchange: Exchange, title: str) -> JSON:
@@ -159,3 +172,16 @@ def _show(value: JSON, limit: int = 120) -> str:
     if isinstance(value, str) and len(value) > 20:
         text = f"{text[:limit]}{'...' if len(text) > limit else ''} ({len(value)} code points)"
     return text
+
+
+def find_violation(error: BaseException | None) -> Violation | None:
+    """The violation behind ``error``: itself, or the first one inside an exception group (as
+    hypothesis raises when a failure does not replay identically, e.g. an intermittent fault)."""
+    if isinstance(error, Violation):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = find_violation(inner)
+            if found is not None:
+                return found
+    return None

@@ -81,19 +81,8 @@ def missing_id() -> str:
 
 
 @pytest.fixture
-def baseline(api: Client, settings: Settings) -> dict[str, object]:
+def baseline(api: Client) -> dict[str, object]:
     """Give every field of the collection a known, non-null value first; returns the state read back."""
-    from conformance import checks
-    from conformance.strategies import URL_PREFIX
-    from conformance.suite.support import fields, patch_ok, unique
+    from conformance.suite.support import reset
 
-    body: dict[str, object] = {
-        "name": unique("baseline name"),
-        "description": unique("baseline description"),
-        "cover_image_url": URL_PREFIX + unique("baseline").replace(" ", "-") + ".png",
-    }
-    if settings.track_ids:
-        body["cover_track_id"] = settings.track_ids[0]
-    patch_ok(api, "SEM-1", body, "setting up known values")
-    state = fields(checks.collection("SEM-6", api.get(), settings.collection_id))
-    return state
+    return reset(api, "SEM-1")

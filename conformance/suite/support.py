@@ -36,6 +36,23 @@ def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH 
     return exchange, checks.collection(rule_id, exchange, api.settings.collection_id)
 
 
+def reset(api: Client, rule_id: str) -> dict[str, JSON]:
+    """Give every field a fresh, known, non-null value (``cover_track_id`` only when tracks are
+    configured), so that each example of a property test starts from the same kind of state and
+    a failure replays; returns the four fields as read back."""
+    from conformance.strategies import URL_PREFIX
+
+    body: dict[str, JSON] = {
+        "name": unique("baseline name"),
+        "description": unique("baseline description"),
+        "cover_image_url": URL_PREFIX + unique("baseline").replace(" ", "-") + ".png",
+    }
+    if api.settings.track_ids:
+        body["cover_track_id"] = api.settings.track_ids[0]
+    patch_ok(api, rule_id, body, "setting up known values")
+    return fields(read(api, rule_id))
+
+
 def fields(document: Mapping[str, JSON], names: tuple[str, ...] = rules.FIELD_NAMES) -> dict[str, JSON]:
     return {name: document.get(name) for name in names}
 

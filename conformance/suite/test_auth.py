@@ -15,13 +15,14 @@ BAD_KEYS = {
     "truncated": None,  # the real key less its last character, filled in by the test
     "extended": None,  # the real key plus a character
     "bearer": None,  # "Bearer <key>": the right key in the wrong form
+    "case-swapped": None,  # the real key with upper and lower case swapped
     "symbols": "!@#$%^&*()[]{}",
 }
 
 
 def _bad_key(api: Client, kind: str) -> str:
     real = api.settings.api_key.reveal()
-    derived = {"truncated": real[:-1], "extended": real + "x", "bearer": f"Bearer {real}"}
+    derived = {"truncated": real[:-1], "extended": real + "x", "bearer": f"Bearer {real}", "case-swapped": real.swapcase()}
     value = BAD_KEYS[kind] if BAD_KEYS[kind] is not None else derived[kind]
     assert value is not None
     return value
@@ -37,6 +38,8 @@ def test_missing_key_gets_401(api: Client) -> None:
 @pytest.mark.parametrize("kind", BAD_KEYS)
 def test_unknown_or_malformed_key_gets_401(api: Client, kind: str) -> None:
     key = _bad_key(api, kind)
+    if key == api.settings.api_key.reveal():
+        pytest.skip(f"the key has no {kind} form")
     exchange = api.patch({"description": unique("bad key")}, key=key)
     checks.error_code("AUTH-2", exchange, 401, f"a request with a {kind} key is rejected like one without a key")
 

@@ -106,7 +106,7 @@ ODD_PATHS = {
 @pytest.mark.parametrize(("org_id", "collection_id"), ODD_PATHS.values(), ids=ODD_PATHS.keys())
 def test_odd_path_ids_never_get_5xx(api: Client, org_id: str, collection_id: str) -> None:
     exchange = api.patch({}, org_id=org_id or None, collection_id=collection_id or None)
-    checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx")
+    checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx", envelope_checked=False)
     if exchange.status == 200:
         raise checks.violation(
             "OWN-1", "an id that is not the collection's reached it", "HTTP 4xx", exchange.describe(), exchange
