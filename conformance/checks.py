@@ -32,8 +32,11 @@ class Violation(AssertionError):
         expected: str,
         received: str,
         exchanges: Sequence[Exchange] = (),
+        level: requirements.Level | None = None,
     ) -> None:
         self.requirement = requirements.get(rule_id)
+        #: A rule may hold a SHOULD inside a MUST (VAL-7: 4xx MUST, 422 SHOULD); ``level`` says which part broke.
+        self.level = level or self.requirement.level
         self.title = title
         self.expected = expected
         self.received = received
@@ -46,9 +49,10 @@ class Violation(AssertionError):
 
     def render(self) -> str:
         req = self.requirement
+        part = "" if self.level is req.level else f", its {self.level.value} part"
         lines = [
             f"[{req.id}] {self.title}",
-            f"  rule ({req.level.value}): {req.text}",
+            f"  rule ({req.level.value}{part}): {req.text}",
             f"  expected: {self.expected}",
             "  received: " + self.received.replace("\n", "\n            "),
         ]

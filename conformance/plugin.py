@@ -10,14 +10,16 @@ import contextlib
 import os
 import random
 import signal
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from conformance import config as cfg
 from conformance import requirements
-from conformance.results import ExitCode, Outcome, TestResult
+from conformance.results import Evidence, ExitCode, FreedomObservation, Outcome, TestResult
 
 MARKER = "requirement"
 
@@ -32,6 +34,19 @@ class RunState:
         self.target: Any = None  # conformance.target.Target, set by the ``target`` fixture
         self.restore_message = ""
         self.restore_failed = False
+        self.started = datetime.now(UTC)
+        self.baseline: Any = None  # conformance.baseline.Baseline, from --baseline
+        self.freedoms: list[FreedomObservation] = []  # see ``observe_freedom``
+        self.stop_reason = ""  # why the run stopped early (pytest.exit, Ctrl-C), for the report
+        self.report_paths: list[str] = []
+        #: ``time.monotonic()`` past which no further test starts (``--max-time``); ``None``: no bound.
+        self.deadline = time.monotonic() + settings.max_time if settings.max_time else None
+        self.out_of_time = False  # the run stopped at --max-time: what did not run is not judged
+
+    @property
+    def rate_limited(self) -> int:
+        """How many 429 answers the run waited out and retried (not judged)."""
+        return self.target.client.recorder.rate_limited if self.target is not None else 0
 
 
 _STATE = pytest.StashKey[RunState]()
@@ -50,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(
                 option.flag, action="append", default=[], dest=f"conformance_{option.dest}",
                 metavar=option.metavar, help=f"{option.help} [env: {envs}]",
+            )  # fmt: skip
+        elif option.is_flag:  # default None, so an absent flag falls back to the environment
+            group.addoption(
+                option.flag, action="store_true", default=None, dest=f"conformance_{option.dest}",
+                help=f"{option.help} [env: {envs}=1]",
             )  # fmt: skip
         else:
             group.addoption(
@@ -99,7 +119,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if settings.seed is None:
         seed = 0 if os.environ.get("CI") else random.randrange(2**32)
         settings = _replace(settings, seed=seed)
-    config.stash[_STATE] = RunState(settings, stub_holder[0] if stub_holder else None)
+    config.stash[_STATE] = _prepare_reports(RunState(settings, stub_holder[0] if stub_holder else None))
     _install_sigterm()
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
@@ -140,6 +160,20 @@ def pytest_runtest_makereport(
         return report
     failed_rule = getattr(call.excinfo.value, "rule_id", None) if call.excinfo else None
     message = str(call.excinfo.value) if call.excinfo and outcome is not Outcome.SKIP else ""
+    if call.excinfo is not None and outcome in (Outcome.FAIL, Outcome.WARNING):
+        from conformance.checks import find_violation
+
+        violation = find_violation(call.excinfo.value)
+        if violation is not None and violation is not call.excinfo.value:  # unwrapped from a group
+            failed_rule = violation.rule_id
+            message = f"{violation}\n  note: the failure did not replay identically (intermittent or state-dependent)"
+            report.longrepr = message
+    if call.excinfo is not None and _broken(call.excinfo.value) and outcome in (Outcome.FAIL, Outcome.WARNING):
+        failed_rule = rule_ids[0]  # the target broke its answer to this test's request: its rule is violated
+        message = f"[{failed_rule}] {call.excinfo.value.render()}"  # type: ignore[attr-defined]
+        report.longrepr = message
+    if call.excinfo is not None and _out_of_time(call.excinfo.value):
+        _stop_for_time(item.session, run)
     if outcome is Outcome.SKIP and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2])
     if outcome is Outcome.WARNING:
@@ -153,12 +187,13 @@ def pytest_runtest_makereport(
     if message and outcome is not Outcome.PASS:
         item.user_properties.append(("message", message))
     run.results.append(TestResult(item.nodeid, rule_ids, outcome, message, failed_rule, duration=report.duration))
+    _annotate(run, item, call, report)
     return report
 
 
 def _classify(run: RunState, call: pytest.CallInfo[None], report: pytest.TestReport) -> Outcome | None:
     """The conformance outcome of one phase's report, or ``None`` when the phase says nothing new."""
-    from conformance.checks import Violation
+    from conformance.checks import find_violation
 
     if report.when == "call":
         if report.passed:
@@ -166,8 +201,10 @@ def _classify(run: RunState, call: pytest.CallInfo[None], report: pytest.TestRep
         if report.skipped:
             return Outcome.SKIP
         error = call.excinfo.value if call.excinfo else None
-        if isinstance(error, Violation):
-            should = error.requirement.level is requirements.Level.SHOULD
+        violation = find_violation(error)
+        if violation is not None or (error is not None and _broken(error)):
+            level = violation.level if violation is not None else requirements.BY_ID[report_rule(report)].level
+            should = level is requirements.Level.SHOULD
             return Outcome.WARNING if should and not run.settings.strict else Outcome.FAIL
         return Outcome.ERROR
     if report.skipped and report.when == "setup":
@@ -177,12 +214,62 @@ def _classify(run: RunState, call: pytest.CallInfo[None], report: pytest.TestRep
     return None
 
 
+def report_rule(report: pytest.TestReport) -> str:
+    """The first rule ID a test's report carries (the ``requirement`` user property)."""
+    return str(next(value for name, value in report.user_properties if name == "requirement"))
+
+
+def _broken(error: BaseException) -> bool:
+    from conformance.client import BrokenResponse
+
+    return isinstance(error, BrokenResponse)
+
+
+def _out_of_time(error: BaseException) -> bool:
+    from conformance.client import OutOfTime
+
+    return isinstance(error, OutOfTime)
+
+
+def _stop_for_time(session: pytest.Session, run: RunState) -> None:
+    run.out_of_time = True
+    session.shouldstop = f"conformance: --max-time {run.settings.max_time:g} s exceeded; the rest of the run is not judged"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    """Past ``--max-time`` no further test starts; the session teardown still restores the collection."""
+    result = yield
+    run = state(item.config)
+    if run is not None and run.deadline is not None and time.monotonic() > run.deadline and nextitem is not None:
+        _stop_for_time(item.session, run)
+    return result
+
+
+def _not_run(session: pytest.Session, run: RunState) -> None:
+    """Every test the time bound left out is an *error* (not judged), so its rules are not reported as skipped."""
+    ran = {result.nodeid for result in run.results}
+    for item in session.items:
+        rule_ids = _rule_ids(item)
+        if rule_ids and item.nodeid not in ran:
+            message = f"not run: --max-time {run.settings.max_time:g} s exceeded"
+            run.results.append(TestResult(item.nodeid, rule_ids, Outcome.ERROR, message))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own, which tears the session down (and so restores) on a stop
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = state(session.config)
     if run is None:
         return
     if run.stub is not None:
         run.stub.close()
+    if run.out_of_time:
+        _not_run(session, run)
+        session.exitstatus = int(ExitCode.NOT_JUDGED if run.restore_failed else _worst(run.results))
+        return
+    if exitstatus == pytest.ExitCode.INTERRUPTED and run.restore_failed:
+        session.exitstatus = int(ExitCode.NOT_JUDGED)
+        return
     if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR) or (exitstatus >= 3 and not run.results):
         return
     code = ExitCode.NOT_JUDGED if run.restore_failed else _worst(run.results)
@@ -212,7 +299,157 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(
                 f"{rule.outcome.value.upper():8} {rule.requirement.id:8} {rule.requirement.level.value:6} {first[:150]}"
             )
+    if run.out_of_time:
+        not_run = sum(1 for t in run.results if t.message.startswith("not run: --max-time"))
+        terminalreporter.write_line(
+            f"NOT JUDGED: --max-time {run.settings.max_time:g} s exceeded; {not_run} tests not run", red=True, bold=True
+        )
+    if run.rate_limited:
+        terminalreporter.write_line(f"rate limited: {run.rate_limited} answers HTTP 429 waited out and retried (not judged)")
     if run.restore_message:
         terminalreporter.write_line(run.restore_message, red=run.restore_failed, bold=run.restore_failed)
+    _summarize_reports(terminalreporter, run)
     summary = ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
     terminalreporter.write_line(f"rules: {summary} (of {len(rules)}); target: {run.settings.target_label}")
+
+
+# ---- reports, baseline and freedoms (conformance.report reads what is collected here) --------------
+
+
+def _prepare_reports(run: RunState) -> RunState:
+    """Read ``--baseline`` and create ``--report-dir`` before any request; either failing is a usage error."""
+    if run.settings.baseline is not None:
+        from conformance import baseline
+
+        try:
+            run.baseline = baseline.load(run.settings.baseline)
+        except baseline.BaselineError as error:
+            _usage_error(run, str(error))
+    try:
+        run.settings.report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _usage_error(run, f"{cfg.describe('report_dir')}: cannot create {run.settings.report_dir}: {error.strerror}")
+    return run
+
+
+def _usage_error(run: RunState, message: str) -> None:
+    if run.stub is not None:
+        run.stub.close()
+    pytest.exit(f"conformance: {message}", returncode=int(ExitCode.USAGE))
+
+
+def _annotate(run: RunState, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """Complete the result just recorded: its evidence, its message redacted, a baseline's acceptance."""
+    from conformance.checks import Violation
+    from conformance.redaction import Redactor
+
+    result = run.results[-1]
+    taken = run.target.client.recorder.take() if run.target is not None and report.when == "call" else []
+    error = call.excinfo.value if call.excinfo is not None else None
+    exchanges = list(getattr(error, "exchanges", ())) if isinstance(error, Violation) else []
+    if not exchanges and result.outcome in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR):
+        exchanges = taken[-1:]
+    redactor = Redactor(run.settings.secrets())
+    result.evidence = tuple(Evidence(redactor.text(e.curl()), redactor.text(e.describe())) for e in exchanges[-3:])
+    result.message = redactor.text(result.message)
+    item.user_properties[:] = [(name, redactor.text(str(value))) for name, value in item.user_properties]
+    reason = run.baseline.reason(result.failed_rule) if run.baseline is not None and result.failed_rule else None
+    if result.outcome is Outcome.FAIL and reason is not None:
+        # An accepted violation is an expected failure: pytest (and JUnit) show it as xfail.
+        report.outcome = "skipped"
+        report.wasxfail = f"accepted (baseline): {result.failed_rule}: {reason}"
+        item.user_properties.append(("baseline", f"accepted: {reason}"))
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Remember why the run stopped early (Ctrl-C, SIGTERM, ``pytest.exit``), for the report."""
+    global _STOPPED
+    _STOPPED = str(getattr(excinfo.value, "msg", "") or excinfo.value or type(excinfo.value).__name__)
+
+
+_STOPPED = ""
+
+
+@pytest.hookimpl(wrapper=True, specname="pytest_sessionfinish")
+def pytest_sessionfinish_reports(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    """After the exit status is decided: apply the baseline, then write the reports, whatever happened."""
+    try:
+        yield
+    finally:
+        run = state(session.config)
+        if run is not None:
+            _apply_baseline(session, run)
+            _write(session, run)
+
+
+def _apply_baseline(session: pytest.Session, run: RunState) -> None:
+    if run.baseline is None or run.restore_failed or session.exitstatus != ExitCode.VIOLATED:
+        return
+    from conformance.results import exit_code
+
+    session.exitstatus = int(exit_code(run.results, run.baseline.rules))
+
+
+def _write(session: pytest.Session, run: RunState) -> None:
+    from conformance import report
+
+    notes = [run.restore_message]
+    if _STOPPED and session.exitstatus != ExitCode.OK:
+        notes.insert(0, f"stopped: {_STOPPED}")
+    facts = report.RunFacts(
+        settings=run.settings,
+        tests=run.results,
+        exit_status=int(session.exitstatus),
+        started=run.started,
+        finished=datetime.now(UTC),
+        freedoms=run.freedoms,
+        baseline=run.baseline,
+        notes=notes,
+    )
+    try:
+        run.report_paths = [str(path) for path in report.write(report.build(facts), run.settings.report_dir)]
+    except OSError as error:
+        run.stop_reason = f"conformance: cannot write the reports to {run.settings.report_dir}: {error}"
+        session.exitstatus = int(ExitCode.NOT_JUDGED)
+
+
+def _summarize_reports(terminalreporter: Any, run: RunState) -> None:
+    if run.baseline is not None:
+        from conformance.results import by_rule
+
+        for rule_id, status in run.baseline.statuses(by_rule(run.results)).items():
+            if status == "accepted":
+                terminalreporter.write_line(f"ACCEPTED {rule_id:8} (baseline) {run.baseline.reason(rule_id)}")
+            elif status == "removable":
+                terminalreporter.write_line(
+                    f"baseline entry {rule_id} can be removed: the rule passes now ({run.baseline.path})", yellow=True
+                )
+    if run.stop_reason:
+        terminalreporter.write_line(run.stop_reason, red=True, bold=True)
+    if run.report_paths:
+        terminalreporter.write_line(f"reports: {', '.join(run.report_paths)}")
+
+
+def observe_freedom(config: pytest.Config, freedom_id: str, side: str, note: str = "", nodeid: str = "") -> None:
+    """Record which side of a freedom (F1-F14 of CONTRACT.md) the target took: ``"either"`` or ``"or"``.
+
+    The report lists, for every freedom, the side seen ("not observed" when no test recorded one,
+    "both" when tests saw both). Raises ``ValueError`` for an unknown freedom or side.
+    """
+    if freedom_id not in requirements.FREEDOMS_BY_ID:
+        raise ValueError(f"unknown freedom {freedom_id!r}; known: {', '.join(requirements.FREEDOMS_BY_ID)}")
+    if side not in ("either", "or"):
+        raise ValueError(f"side must be 'either' or 'or' (the columns of CONTRACT.md), got {side!r}")
+    run = state(config)
+    if run is not None:
+        run.freedoms.append(FreedomObservation(freedom_id, side, note, nodeid))
+
+
+@pytest.fixture(name="observe_freedom")
+def _observe_freedom_fixture(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``observe_freedom("F2", "either", "unknown field ignored: 200")`` records the side this test saw."""
+
+    def observe(freedom_id: str, side: str, note: str = "") -> None:
+        observe_freedom(request.config, freedom_id, side, note, request.node.nodeid)
+
+    return observe

@@ -14,7 +14,7 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conformance import rules
@@ -64,6 +64,8 @@ class Request:
     path: str
     headers: Mapping[str, str]
     body: bytes = b""
+    #: The header names as the client spelled them (for faults that match names case-sensitively).
+    raw_header_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -84,7 +86,7 @@ class Rejected(Exception):
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class StubApp:
@@ -95,7 +97,7 @@ class StubApp:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        created = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=30)
+        created = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
         self.keys: dict[str, str] = {}
         self.tracks: dict[str, str] = {}
         self.collections: dict[str, Collection] = {}
@@ -208,7 +210,7 @@ class StubApp:
         }
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(UTC).replace(microsecond=0)
 
     # ---- replies -------------------------------------------------------------------------------
 

@@ -1,0 +1,78 @@
+"""Where the page is silent a target may take either side (F1–F14 of CONTRACT.md); the suite
+passes both, records the side it saw for the report, and still holds the rules that apply on
+either side: no 5xx, the envelope on errors, and exact storage when a value is accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conformance import checks
+from conformance.client import Client
+from conformance.rules import JSON
+from conformance.suite.support import read
+
+Observe = Callable[..., None]
+
+
+@pytest.mark.requirement("OWN-1", "RESP-2")
+@pytest.mark.parametrize(
+    "body", [{"name": ""}, {"description": 5}, ["not", "an", "object"]], ids=["empty-name", "number", "array"]
+)
+def test_bad_body_to_missing_collection_gets_404_or_422(
+    api: Client, missing_id: str, body: JSON, observe_freedom: Observe
+) -> None:
+    exchange = api.patch(body, collection_id=missing_id)
+    # a body that is not an object may get any 4xx (VAL-8; VAL-9 only SHOULD say 422)
+    allowed = {404, 422} if isinstance(body, dict) else range(400, 500)
+    checks.expect_status("OWN-1", exchange, allowed, "a bad body sent to a missing collection gets 404 or 422 (F1)")
+    observe_freedom("F1", "either" if exchange.status == 422 else "or", f"HTTP {exchange.status}")
+
+
+@pytest.mark.requirement("SEM-3")
+def test_unknown_well_formed_track_is_accepted_exactly_or_rejected(api: Client, observe_freedom: Observe) -> None:
+    track = "mtrack_c0ffee0c0ffee0c0ffee"
+    exchange = api.patch({"cover_track_id": track})
+    checks.expect_status("SEM-3", exchange, {200, 404, 422}, "a well-formed track id of no track is accepted or rejected (F4)")
+    observe_freedom("F4", "either" if exchange.status == 200 else "or", f"HTTP {exchange.status}")
+    if exchange.status == 200:
+        checks.fields_equal(
+            "SEM-3", "an accepted track id is stored exactly", {"cover_track_id": track}, read(api, "SEM-3"), exchange
+        )
+
+
+ODD_STRINGS = {
+    "NUL": "a\u0000b",
+    "control characters": "a\u0001\u001f\u007f\u0085b",
+    "tab and newline": "Deep\tWork\n",
+    "lone high surrogate": "a\ud800b",
+    "lone low surrogate": "a\udfffb",
+}
+
+
+@pytest.mark.requirement("SEM-3", "VAL-10")
+@pytest.mark.parametrize("field", ["name", "description"])
+@pytest.mark.parametrize("value", ODD_STRINGS.values(), ids=ODD_STRINGS.keys())
+def test_odd_characters_are_stored_exactly_or_rejected_with_422(
+    api: Client, field: str, value: str, observe_freedom: Observe
+) -> None:
+    exchange = api.patch({field: value})
+    surrogate = any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    allowed = {200, 400, 422} if surrogate else {200, 422}  # a lone surrogate may also be read as malformed JSON (F13)
+    checks.expect_status("VAL-10", exchange, allowed, f"a {field} with {value!r} is stored exactly or rejected with 422 (F10)")
+    observe_freedom("F10", "either" if exchange.status == 200 else "or", f"{field} {value!r}: HTTP {exchange.status}")
+    if exchange.status == 200:
+        returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
+        checks.fields_equal("SEM-3", "an accepted value is returned exactly (F10)", {field: value}, returned, exchange)
+        checks.fields_equal("SEM-3", "an accepted value is stored exactly (F10)", {field: value}, read(api, "SEM-3"), exchange)
+
+
+@pytest.mark.requirement("SEM-3")
+@pytest.mark.parametrize("value", [" ", "   ", "\u00a0\u2003", "\u3000"], ids=["space", "spaces", "nbsp-emspace", "ideographic"])
+def test_white_space_name_is_stored_exactly_or_rejected(api: Client, value: str, observe_freedom: Observe) -> None:
+    exchange = api.patch({"name": value})
+    checks.expect_status("SEM-3", exchange, {200, 422}, "a name of only white space is accepted or rejected (F11)")
+    observe_freedom("F11", "either" if exchange.status == 200 else "or", f"{value!r}: HTTP {exchange.status}")
+    if exchange.status == 200:
+        checks.fields_equal("SEM-3", "an accepted name is stored exactly", {"name": value}, read(api, "SEM-3"), exchange)

@@ -1,0 +1,123 @@
+"""Schemathesis property tests over the spec: strict positive, spec positive and negative data,
+pinned to the configured collection, judged by the schemathesis checks that apply and by what each
+body allows (see :mod:`conformance.fuzzing`).
+
+Every request goes through the suite's client, so it is recorded, redacted and shown as ``curl``;
+the key is never part of a generated case. Accepted bodies change only the configured collection,
+which the ``target`` fixture restores at the end of the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import assume, given
+from schemathesis import Case
+
+from conformance import checks, fuzzing, profiles, rules
+from conformance.client import Client
+from conformance.config import Settings
+from conformance.rules import JSON
+
+#: Example counts relative to the profile's (quick 8, default 30, thorough 300 at weight 1).
+WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
+
+
+def _fields(document: dict[str, JSON]) -> dict[str, JSON]:
+    return {name: document.get(name) for name in rules.FIELD_NAMES}
+
+
+class _Session:
+    """Sends the examples of one test, knowing the collection's state between them."""
+
+    def __init__(self, api: Client) -> None:
+        self.api = api
+        self.known: dict[str, JSON] | None = None
+
+    def read(self) -> dict[str, JSON]:
+        return _fields(checks.collection("RESP-1", self.api.get(), self.api.settings.collection_id))
+
+    def exercise(self, case: Case, expectation: fuzzing.Expectation) -> None:
+        before = self.known or self.read()
+        self.known = None  # unknown until this example ends well
+        exchange = self.api.send("PATCH", content=expectation.content, content_type=fuzzing.MEDIA_TYPE)
+        fuzzing.judge(case, exchange, expectation)
+        if exchange.status < 300:
+            returned = _fields(checks.collection("RESP-1", exchange, self.api.settings.collection_id))
+            read = self.api.get()
+            stored = _fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
+            fuzzing.check_stored(expectation.body or {}, before, returned, stored, exchange, read)
+        else:
+            if exchange.status in rules.ERRORS:
+                checks.envelope("RESP-2", exchange)
+            if exchange.status == 422:
+                checks.error_code("VAL-10", exchange, 422, "a rejected body is a VALIDATION_ERROR")
+            read = self.api.get()
+            stored = _fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
+            checks.fields_equal(
+                "VAL-12", f"a rejected request (HTTP {exchange.status}) changes nothing", before, stored, exchange, read
+            )
+        self.known = stored
+
+
+def _run(test: Callable[[], None]) -> None:
+    """Run a ``@given`` test; a violation hypothesis could not replay (a flaky target) is still a
+    violation, reported as such rather than as an error of the suite."""
+    try:
+        test()
+    except BaseExceptionGroup as group:
+        violation = fuzzing.first_violation(group)
+        if violation is None:
+            raise
+        raise violation from group
+
+
+@pytest.mark.requirement("RESP-1", "RESP-3", "VAL-3", "VAL-6", "SEM-1", "SEM-2", "SEM-3", "SEM-4", "SEM-6")
+def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings, api: Client) -> None:
+    """Bodies every conformant server must accept (no freedom taken) get 2xx and the collection
+    object, hold exactly what was sent, and persist; the responses match the spec."""
+    session = _Session(api)
+
+    @profiles.property_test(settings, WEIGHTS["strict"])
+    @given(case=fuzzing.cases(settings, "strict"))
+    def check(case: Case) -> None:
+        if not fuzzing.only_body_varies(case):
+            raise RuntimeError(f"the strict generation varied more than the body: {case!r}")
+        session.exercise(case, fuzzing.expect_valid(fuzzing.encode(case.body), "strict", settings.track_ids))
+
+    _run(check)
+
+
+@pytest.mark.requirement("RESP-1", "RESP-2", "RESP-3", "VAL-10", "VAL-12", "SEM-1", "SEM-3", "SEM-6")
+def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings: Settings, api: Client) -> None:
+    """Schemathesis' positive data of the open spec (unknown fields, any URL, any track id, any
+    characters) gets 2xx, or the 422 (404 for an unknown track) of the freedom the body takes;
+    never a 5xx; an accepted body is stored exactly, a refused one changes nothing."""
+    session = _Session(api)
+
+    @profiles.property_test(settings, WEIGHTS["spec"])
+    @given(case=fuzzing.cases(settings, "spec"))
+    def check(case: Case) -> None:
+        assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
+        session.exercise(case, fuzzing.expect_valid(fuzzing.encode(case.body), "spec", settings.track_ids))
+
+    _run(check)
+
+
+@pytest.mark.requirement("RESP-2", "RESP-3", "VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "VAL-7", "VAL-8", "VAL-10", "VAL-12")
+def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: Client) -> None:
+    """Bodies that break a rule (wrong types, out-of-range lengths, non-``mtrack_`` ids, non-objects,
+    bytes that are not JSON) get the status the rule asks for, the error envelope, and change nothing."""
+    session = _Session(api)
+
+    @profiles.property_test(settings, WEIGHTS["negative"])
+    @given(case=fuzzing.cases(settings, "negative"))
+    def check(case: Case) -> None:
+        assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
+        expectation = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)
+        assume(expectation is not None)  # some conformant server could accept this body: not negative data
+        assert expectation is not None
+        session.exercise(case, expectation)
+
+    _run(check)
