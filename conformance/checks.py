@@ -176,16 +176,3 @@ def _show(value: JSON, limit: int = 120) -> str:
     if isinstance(value, str) and len(value) > 20:
         text = f"{text[:limit]}{'...' if len(text) > limit else ''} ({len(value)} code points)"
     return text
-
-
-def find_violation(error: BaseException | None) -> Violation | None:
-    """The violation behind ``error``: itself, or the first one inside an exception group (as
-    hypothesis raises when a failure does not replay identically, e.g. an intermittent fault)."""
-    if isinstance(error, Violation):
-        return error
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            found = find_violation(inner)
-            if found is not None:
-                return found
-    return None

@@ -6,10 +6,8 @@ has the package installed sees only its options. Fixtures live in ``conformance/
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import signal
 import time
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
@@ -137,13 +135,11 @@ def _replace(settings: cfg.Settings, **changes: Any) -> cfg.Settings:
 
 
 def _install_sigterm() -> None:
-    """SIGTERM ends the run as Ctrl-C does, so the collection is restored either way."""
+    """SIGTERM ends the run as Ctrl-C does, so the collection is restored either way; a second
+    signal is ignored until it is (see ``conformance.safety``)."""
+    from conformance.safety import end_run_on_signals
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    with contextlib.suppress(ValueError):  # not the main thread: leave the handler alone
-        signal.signal(signal.SIGTERM, interrupt)
+    end_run_on_signals()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -155,33 +151,22 @@ def pytest_runtest_makereport(
     rule_ids = _rule_ids(item)
     if run is None or not rule_ids:
         return report
-    outcome = _classify(run, call, report)
-    if outcome is None:
-        return report
-    failed_rule = getattr(call.excinfo.value, "rule_id", None) if call.excinfo else None
-    message = str(call.excinfo.value) if call.excinfo and outcome is not Outcome.SKIP else ""
-    if call.excinfo is not None and outcome in (Outcome.FAIL, Outcome.WARNING):
-        from conformance.checks import find_violation
+    from conformance.verdict import judge
 
-        violation = find_violation(call.excinfo.value)
-        if violation is not None and violation is not call.excinfo.value:  # unwrapped from a group
-            failed_rule = violation.rule_id
-            message = f"{violation}\n  note: the failure did not replay identically (intermittent or state-dependent)"
-            report.longrepr = message
-    if call.excinfo is not None and _broken(call.excinfo.value) and outcome in (Outcome.FAIL, Outcome.WARNING):
-        failed_rule = rule_ids[0]  # the target broke its answer to this test's request: its rule is violated
-        message = f"[{failed_rule}] {call.excinfo.value.render()}"  # type: ignore[attr-defined]
-        report.longrepr = message
-    if call.excinfo is not None and _out_of_time(call.excinfo.value):
+    error = call.excinfo.value if call.excinfo is not None else None
+    skip_reason = str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple) else ""
+    judgement = judge(report.when, report.outcome, error, rule_ids, strict=run.settings.strict, skip_reason=skip_reason)
+    if judgement is None:
+        return report
+    outcome, failed_rule, message = judgement.outcome, judgement.failed_rule, judgement.message
+    if judgement.display is not None:
+        report.longrepr = judgement.display
+    if error is not None and _out_of_time(error):
         _stop_for_time(item.session, run)
-    if outcome is Outcome.SKIP and isinstance(report.longrepr, tuple):
-        message = str(report.longrepr[2])
-    if outcome is Outcome.WARNING:
+    if outcome is Outcome.WARNING and report.when == "call":
         report.outcome = "passed"
         report.longrepr = None
         report.sections.append(("conformance warning", message))
-    elif outcome is Outcome.ERROR and call.excinfo is not None:
-        report.longrepr = f"[{', '.join(rule_ids)}] not judged: {type(call.excinfo.value).__name__}: {call.excinfo.value}"
     # JUnit reads the properties of the teardown report, which copies the item's.
     item.user_properties.append(("outcome", outcome.value))
     if message and outcome is not Outcome.PASS:
@@ -189,40 +174,6 @@ def pytest_runtest_makereport(
     run.results.append(TestResult(item.nodeid, rule_ids, outcome, message, failed_rule, duration=report.duration))
     _annotate(run, item, call, report)
     return report
-
-
-def _classify(run: RunState, call: pytest.CallInfo[None], report: pytest.TestReport) -> Outcome | None:
-    """The conformance outcome of one phase's report, or ``None`` when the phase says nothing new."""
-    from conformance.checks import find_violation
-
-    if report.when == "call":
-        if report.passed:
-            return Outcome.PASS
-        if report.skipped:
-            return Outcome.SKIP
-        error = call.excinfo.value if call.excinfo else None
-        violation = find_violation(error)
-        if violation is not None or (error is not None and _broken(error)):
-            level = violation.level if violation is not None else requirements.BY_ID[report_rule(report)].level
-            should = level is requirements.Level.SHOULD
-            return Outcome.WARNING if should and not run.settings.strict else Outcome.FAIL
-        return Outcome.ERROR
-    if report.skipped and report.when == "setup":
-        return Outcome.SKIP
-    if report.failed:  # a fixture broke in setup or teardown: nothing judged
-        return Outcome.ERROR
-    return None
-
-
-def report_rule(report: pytest.TestReport) -> str:
-    """The first rule ID a test's report carries (the ``requirement`` user property)."""
-    return str(next(value for name, value in report.user_properties if name == "requirement"))
-
-
-def _broken(error: BaseException) -> bool:
-    from conformance.client import BrokenResponse
-
-    return isinstance(error, BrokenResponse)
 
 
 def _out_of_time(error: BaseException) -> bool:
@@ -306,6 +257,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         )
     if run.rate_limited:
         terminalreporter.write_line(f"rate limited: {run.rate_limited} answers HTTP 429 waited out and retried (not judged)")
+    from conformance.safety import IGNORED
+
+    for line in IGNORED:
+        terminalreporter.write_line(line, yellow=True)
     if run.restore_message:
         terminalreporter.write_line(run.restore_message, red=run.restore_failed, bold=run.restore_failed)
     _summarize_reports(terminalreporter, run)
@@ -342,11 +297,12 @@ def _annotate(run: RunState, item: pytest.Item, call: pytest.CallInfo[None], rep
     """Complete the result just recorded: its evidence, its message redacted, a baseline's acceptance."""
     from conformance.checks import Violation
     from conformance.redaction import Redactor
+    from conformance.verdict import find
 
     result = run.results[-1]
     taken = run.target.client.recorder.take() if run.target is not None and report.when == "call" else []
-    error = call.excinfo.value if call.excinfo is not None else None
-    exchanges = list(getattr(error, "exchanges", ())) if isinstance(error, Violation) else []
+    found = find(call.excinfo.value if call.excinfo is not None else None)
+    exchanges = list(found.exchanges) if isinstance(found, Violation) else []
     if not exchanges and result.outcome in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR):
         exchanges = taken[-1:]
     redactor = Redactor(run.settings.secrets())
