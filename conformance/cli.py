@@ -1,13 +1,23 @@
-"""The ``conformance`` console command: ``run`` the suite, serve the ``stub``."""
+"""The ``conformance`` console command: ``run`` the suite, serve the ``stub``, re-render a ``report``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from conformance import __version__
+from conformance import config as cfg
+
+_EXIT_STATUSES = """exit status:
+  0  every MUST rule holds (SHOULD violations are warnings; baseline-accepted violations are listed)
+  1  a MUST rule is violated (with --strict, a SHOULD rule too)
+  2  interrupted (the collection is still restored)
+  3  the target could not be judged (unreachable, transport errors, a failed restore)
+  4  misconfiguration (a missing or malformed option, an unusable baseline file)"""
 
 
 def _stub(args: argparse.Namespace) -> int:
@@ -44,10 +54,73 @@ def _stub(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, extra: list[str]) -> int:
+def build_run_parser() -> argparse.ArgumentParser:
+    """``conformance run``: the options of the pytest form, from the one option table."""
+    parser = argparse.ArgumentParser(
+        prog="conformance run",
+        description="Run the conformance suite against a target (default: the bundled stub, in-process) and\n"
+        "write junit.xml, conformance.json, conformance.md and conformance.html into --report-dir.",
+        epilog="Any other option (-x, -v, -k EXPR, ...) is passed to pytest.\n"
+        "The command line wins over the environment.\n\n" + _EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    target = parser.add_argument_group("target and run (each option also read from its environment variable)")
+    for option in cfg.OPTIONS:
+        envs = " or ".join(option.env)
+        if option.repeatable:
+            target.add_argument(
+                option.flag, dest=option.dest, action="append", metavar=option.metavar, help=f"{option.help} [env: {envs}]"
+            )
+        elif option.is_flag:
+            target.add_argument(option.flag, dest=option.dest, action="store_true", help=f"{option.help} [env: {envs}=1]")
+        else:
+            target.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=f"{option.help} [env: {envs}]")
+    gate = parser.add_argument_group("gate and output")
+    gate.add_argument("--strict", action="store_true", help="SHOULD violations fail the run too [env: CONFORMANCE_STRICT=1]")
+    gate.add_argument("--junitxml", metavar="FILE", help="the JUnit file for CI (default: REPORT_DIR/junit.xml)")
+    return parser
+
+
+def pytest_args(args: argparse.Namespace, extra: Sequence[str], environ: dict[str, str] | None = None) -> list[str]:
+    """The ``pytest`` command line of a ``conformance run``."""
+    # This command imported the package before pytest could mark it for assertion rewriting: say nothing of it.
+    argv = ["--pyargs", "conformance", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    for option in cfg.OPTIONS:
+        value = getattr(args, option.dest)
+        if option.repeatable:
+            for item in value or ():
+                argv += [option.flag, item]
+        elif option.is_flag:
+            argv += [option.flag] if value else []
+        elif value is not None:
+            argv += [option.flag, value]
+    if args.strict:
+        argv.append("--strict")
+    raw = cfg.RawOptions({"report_dir": args.report_dir}, dict(os.environ) if environ is None else environ)
+    report_dir = raw.get("report_dir")
+    argv += ["--junitxml", args.junitxml or str(Path(report_dir or "reports") / "junit.xml")]
+    return [*argv, *extra]
+
+
+def _run(argv: Sequence[str]) -> int:
     import pytest
 
-    return int(pytest.main(["--pyargs", "conformance", "-p", "no:cacheprovider", *extra]))
+    args, extra = build_run_parser().parse_known_args(argv)
+    return int(pytest.main(pytest_args(args, extra)))
+
+
+def _report(args: argparse.Namespace) -> int:
+    from conformance import report
+
+    try:
+        document = report.load(Path(args.json))
+    except report.ReportError as error:
+        print(f"conformance report: {error}", file=sys.stderr)
+        return 4
+    out = Path(args.out) if args.out else Path(args.json).parent
+    for path in report.render(document, out):
+        print(path)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,24 +130,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser(
-        "run",
-        help="run the suite (every option of the pytest form: --base-url, --api-key, ...; see `pytest --help`)",
-        description="Run the conformance suite. Any option is passed to pytest: see README for the list.",
+    commands.add_parser(
+        "run", help="run the suite and write the reports (`conformance run --help` lists the options)", add_help=False
     )
-    run.set_defaults(handler=None)
     stub = commands.add_parser("stub", help="serve the bundled reference stub and print its key and ids")
     stub.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     stub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     stub.add_argument("--fault", default=None, help="serve a named fault or conformant variant instead (self-test)")
     stub.add_argument("--verbose", action="store_true", help="log every request")
+    stub.set_defaults(handler=_stub)
+    report = commands.add_parser(
+        "report",
+        help="re-render conformance.md and conformance.html from a conformance.json",
+        description="Re-render the Markdown and HTML reports from the JSON report of a run (its source of truth).",
+    )
+    report.add_argument("json", metavar="FILE", help="a conformance.json, e.g. reports/conformance.json")
+    report.add_argument("--out", metavar="DIR", help="where to write them (default: next to FILE)")
+    report.set_defaults(handler=_report)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if argv and argv[0] == "run":
-        return _run(parser.parse_args(["run"]), argv[1:])
+    if argv and argv[0] == "run":  # its unknown options go to pytest, so it has a parser of its own
+        return _run(argv[1:])
     args = parser.parse_args(argv)
-    return _stub(args)
+    return int(args.handler(args))

@@ -7,12 +7,13 @@ could not be judged, which is an *error* outcome, never a conformance failure.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import shlex
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -20,8 +21,10 @@ from urllib.parse import quote
 import httpx
 
 from conformance.config import Secret, Settings
+from conformance.pacing import Pacer, retry_after
 from conformance.redaction import Redactor
 from conformance.rules import JSON
+from conformance.safety import redact_logs
 
 
 class _Missing:
@@ -33,8 +36,43 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+#: The only methods the suite sends: it never creates, replaces or deletes anything.
+SAFE_METHODS = frozenset({"GET", "PATCH"})
+
+
 class TargetError(Exception):
     """The target could not be reached or answered at the transport level; nothing was judged."""
+
+
+class BrokenResponse(TargetError):
+    """The target took the request and broke its answer (closed the connection, a body shorter than its
+    Content-Length, an undecodable encoding), twice in a row. Unlike a refused connection or a timeout
+    this *is* the target's answer: the plugin judges it a violation of the test's rule."""
+
+    def __init__(self, message: str, curl: str) -> None:
+        super().__init__(message)
+        self.curl = curl
+
+    def render(self) -> str:
+        return f"{self}\n  expected: a complete HTTP response\n  reproduce: {self.curl}"
+
+
+class OutOfTime(TargetError):
+    """The run's ``--max-time`` is spent; no further request is sent (the restore excepted)."""
+
+
+class UnsafeMethod(ValueError):
+    """A test asked for a method other than GET and PATCH: a bug of the suite, refused before sending."""
+
+
+def curl(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None) -> str:
+    """A copy-pasteable ``curl`` command (give it redacted headers and body)."""
+    parts = ["curl", "-sS", "-X", method, shlex.quote(url)]
+    for name, value in headers:
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if body is not None:
+        parts += ["--data-binary", shlex.quote(body.decode("utf-8", errors="backslashreplace"))]
+    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -71,12 +109,7 @@ class Exchange:
 
     def curl(self) -> str:
         """A copy-pasteable ``curl`` command for the request, the key shown as ``***``."""
-        parts = ["curl", "-sS", "-X", self.method, shlex.quote(self.url)]
-        for name, value in self.request_headers:
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-        if self.request_body is not None:
-            parts += ["--data-binary", shlex.quote(self.request_body.decode("utf-8", errors="backslashreplace"))]
-        return " ".join(parts)
+        return curl(self.method, self.url, self.request_headers, self.request_body)
 
     def describe(self, limit: int = 1500) -> str:
         """The response as a reader wants to see it: status line, media type, body (truncated)."""
@@ -87,12 +120,18 @@ class Exchange:
 
 
 class Recorder:
-    """The exchanges of the current test (the last ``keep``), and the run's request count."""
+    """The exchanges of the current test (the last ``keep``), the run's request count, and how many
+    429 answers were waited out (not recorded as exchanges: they are not judged)."""
 
     def __init__(self, keep: int = 50) -> None:
         self._lock = threading.Lock()
         self._current: deque[Exchange] = deque(maxlen=keep)
         self.total = 0
+        self.rate_limited = 0
+
+    def note_rate_limited(self) -> None:
+        with self._lock:
+            self.rate_limited += 1
 
     def add(self, exchange: Exchange) -> None:
         with self._lock:
@@ -124,13 +163,21 @@ def encode_json(body: JSON) -> bytes:
 class Client:
     """Talks to the target on behalf of the tests. Thread-safe (httpx.Client is)."""
 
-    def __init__(self, settings: Settings, recorder: Recorder | None = None) -> None:
+    def __init__(self, settings: Settings, recorder: Recorder | None = None, pacer: Pacer | None = None) -> None:
         self.settings = settings
         self.recorder = recorder or Recorder()
+        self.pacer = pacer or Pacer(settings.rate_limit)
+        #: ``time.monotonic()`` past which no request is sent (``--max-time``); ``None``: no bound.
+        self.deadline = time.monotonic() + settings.max_time if settings.max_time else None
         self.redactor = Redactor(settings.secrets())
+        redact_logs(settings.secrets())
         timeout = httpx.Timeout(settings.request_timeout)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-        self._http = httpx.Client(base_url=settings.base_url, timeout=timeout, limits=limits, follow_redirects=False)
+        # No cookie jar: a cookie set in answer to one key must never authenticate another request.
+        no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._http = httpx.Client(
+            base_url=settings.base_url, timeout=timeout, limits=limits, follow_redirects=False, cookies=no_cookies
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -166,6 +213,8 @@ class Client:
         ``key``: ``MISSING`` sends the configured key, ``None`` sends none, a value sends that value.
         ``body`` is encoded as JSON; ``content`` sends raw bytes instead (malformed JSON).
         """
+        if method not in SAFE_METHODS:
+            raise UnsafeMethod(f"the suite sends only GET and PATCH, never {method!r}")
         request_headers: dict[str, str] = {}
         if key is MISSING:
             key = self.settings.api_key
@@ -177,12 +226,7 @@ class Client:
             request_headers["Content-Type"] = content_type
         request_headers.update(headers or {})
         url = self.path(org_id, collection_id)
-        started = time.perf_counter()
-        try:
-            response = self._http.request(method, url, content=content, headers=request_headers)
-        except httpx.TransportError as error:
-            cause = self.redactor.text(str(error) or type(error).__name__)
-            raise TargetError(f"{method} {self.settings.base_url}{url}: {type(error).__name__}: {cause}") from None
+        response, started = self._exchange(method, url, content, request_headers)
         exchange = Exchange(
             method=method,
             url=self.redactor.text(str(response.request.url)),
@@ -195,6 +239,65 @@ class Client:
         )
         self.recorder.add(exchange)
         return exchange
+
+    def _exchange(self, method: str, url: str, content: bytes | None, headers: dict[str, str]) -> tuple[httpx.Response, float]:
+        """The response, after waiting out 429s and retrying a broken answer once; and when it started."""
+        where = f"{method} {self.settings.base_url}{url}"
+        waited, broken, limited = 0.0, 0, 0
+        while True:
+            self.pacer.acquire()
+            timeout = self._timeout(where)
+            started = time.perf_counter()
+            try:
+                response = self._http.request(method, url, content=content, headers=headers, timeout=timeout)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.DecodingError) as error:
+                broken += 1
+                if broken < 2:  # a keep-alive connection the target closed meanwhile: once more, on a fresh one
+                    continue
+                raise BrokenResponse(
+                    f"{where}: the target broke its answer: {self._cause(error)}",
+                    curl(
+                        method,
+                        self.redactor.text(f"{self.settings.base_url}{url}"),
+                        tuple((k, self.redactor.header(k, v)) for k, v in headers.items()),
+                        None if content is None else self._redact_bytes(content),
+                    ),
+                ) from None
+            except httpx.TransportError as error:
+                raise TargetError(f"{where}: {self._cause(error)}") from None
+            if response.status_code != 429:
+                return response, started
+            waited += self._wait_out(where, response, waited, default=float(2 ** min(limited, 5)))
+            limited += 1
+
+    def _timeout(self, where: str) -> httpx.Timeout:
+        """The request timeout, cut to what is left of ``--max-time``."""
+        if self.deadline is None:
+            return httpx.Timeout(self.settings.request_timeout)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise OutOfTime(f"{where}: not sent: --max-time {self.settings.max_time:g} s is spent")
+        return httpx.Timeout(min(self.settings.request_timeout, left))
+
+    def _wait_out(self, where: str, response: httpx.Response, waited: float, *, default: float) -> float:
+        """Hold every request for the 429's ``Retry-After`` (1, 2, 4... s without one); returns the wait.
+        Raises :class:`TargetError` when this request's waits would exceed ``--max-retry-wait``."""
+        self.recorder.note_rate_limited()
+        asked = retry_after(response.headers.get("retry-after"))
+        wait = asked if asked is not None else default
+        budget = self.settings.max_retry_wait
+        if waited + wait > budget:
+            raise TargetError(
+                f"{where}: rate limited (HTTP 429, Retry-After {response.headers.get('retry-after', 'absent')}); "
+                f"waiting {waited + wait:g} s for one request exceeds --max-retry-wait {budget:g} s"
+            )
+        if self.deadline is not None and time.monotonic() + wait > self.deadline:
+            raise OutOfTime(f"{where}: rate limited (HTTP 429) for {wait:g} s, past --max-time {self.settings.max_time:g} s")
+        self.pacer.hold(wait)
+        return wait
+
+    def _cause(self, error: Exception) -> str:
+        return f"{type(error).__name__}: {self.redactor.text(str(error) or type(error).__name__)}"
 
     def _redact_bytes(self, data: bytes) -> bytes:
         return self.redactor.text(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")

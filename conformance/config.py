@@ -94,6 +94,34 @@ OPTIONS: tuple[Option, ...] = (
         "SECONDS",
     ),
     Option(
+        "max_time",
+        "--max-time",
+        ("CONFORMANCE_MAX_TIME",),
+        "bound on the whole run, in seconds; past it the run stops, restores and exits 3 (default: 3600; 0: none)",
+        "SECONDS",
+    ),
+    Option(
+        "rate_limit",
+        "--rate-limit",
+        ("CONFORMANCE_RATE_LIMIT",),
+        "cap on the suite's own pace, e.g. 5/s or 120/min (default: no cap)",
+        "N/s",
+    ),
+    Option(
+        "max_retry_wait",
+        "--max-retry-wait",
+        ("CONFORMANCE_MAX_RETRY_WAIT",),
+        "longest wait, in seconds, for one request's 429 Retry-After waits; beyond it: not judged (default: 60)",
+        "SECONDS",
+    ),
+    Option(
+        "allow_production",
+        "--allow-production",
+        ("CONFORMANCE_ALLOW_PRODUCTION",),
+        "run even against a production-looking base URL (*.aitronos.com); the suite changes data",
+        is_flag=True,
+    ),
+    Option(
         "profile",
         "--profile",
         ("CONFORMANCE_PROFILE",),
@@ -108,6 +136,13 @@ OPTIONS: tuple[Option, ...] = (
         "N",
     ),
     Option("seed", "--seed", ("CONFORMANCE_SEED",), "hypothesis seed, to replay a run (default: printed)", "N"),
+    Option(
+        "baseline",
+        "--baseline",
+        ("CONFORMANCE_BASELINE",),
+        "YAML or JSON list of accepted violations ({rule: ID, reason: why}); they do not fail the run",
+        "FILE",
+    ),
     Option(
         "stub_fault",
         "--stub-fault",
@@ -147,10 +182,15 @@ class Settings:
     foreign: ForeignTenant | None = None
     report_dir: Path = Path("reports")
     request_timeout: float = 10.0
+    max_time: float | None = 3600.0
+    rate_limit: float | None = None
+    max_retry_wait: float = 60.0
+    allow_production: bool = False
     profile: str = "default"
     examples: int | None = None
     seed: int | None = None
     strict: bool = False
+    baseline: Path | None = None
     stub: bool = False
     stub_fault: str | None = None
 
@@ -205,6 +245,23 @@ def _number(raw: RawOptions, dest: str, kind: Callable[[str], Any], default: Any
     return number
 
 
+def _flag(raw: RawOptions, dest: str) -> bool:
+    value = raw.get(dest)
+    return value is True or str(value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _rate(raw: RawOptions) -> float | None:
+    from conformance.pacing import parse_rate
+
+    value = raw.get("rate_limit")
+    if value is None:
+        return None
+    try:
+        return parse_rate(str(value))
+    except ValueError:
+        raise ConfigError(f"{describe('rate_limit')} must be a positive rate such as 5/s or 120/min, got {value!r}") from None
+
+
 def _tenant(raw: RawOptions) -> ForeignTenant | None:
     names = ("foreign_org_id", "foreign_collection_id", "foreign_api_key")
     given = {name: raw.get(name) for name in names}
@@ -236,10 +293,15 @@ def load(
     common: dict[str, Any] = {
         "report_dir": Path(raw.get("report_dir") or "reports"),
         "request_timeout": _number(raw, "request_timeout", float, 10.0, 0.001),
+        "max_time": _number(raw, "max_time", float, 3600.0, 0) or None,
+        "rate_limit": _rate(raw),
+        "max_retry_wait": _number(raw, "max_retry_wait", float, 60.0, 0),
+        "allow_production": _flag(raw, "allow_production"),
         "profile": profile,
         "examples": _number(raw, "examples", int, None, 1),
         "seed": _number(raw, "seed", int, None, 0),
         "strict": strict or raw.environ.get("CONFORMANCE_STRICT", "") not in ("", "0", "false"),
+        "baseline": Path(raw.get("baseline")) if raw.get("baseline") else None,
     }
     base_url = raw.get("base_url")
     if not base_url:
@@ -260,6 +322,14 @@ def load(
         )
     if not str(base_url).startswith(("http://", "https://")):
         raise ConfigError(f"{describe('base_url')} must be an http:// or https:// URL, got {base_url!r}")
+    from conformance.guard import production_reason
+
+    production = production_reason(str(base_url))
+    if production and not common["allow_production"]:
+        raise ConfigError(
+            f"refusing {base_url}: it looks like production ({production}) and the suite changes data; "
+            f"point {describe('base_url')} at staging, or pass {describe('allow_production')} if you really mean it"
+        )
     if raw.get("stub_fault"):
         raise ConfigError(f"{describe('stub_fault')} applies to the bundled stub only; drop it or drop {describe('base_url')}")
     for dest in ("api_key", "org_id", "collection_id"):

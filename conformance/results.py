@@ -9,6 +9,7 @@ is its worst test's.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from conformance import requirements
@@ -36,6 +37,24 @@ class ExitCode(enum.IntEnum):
     USAGE = 4  # misconfiguration: a missing or malformed option
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One exchange, already redacted: the request as a ``curl`` command and the response as read."""
+
+    curl: str
+    response: str
+
+
+@dataclass(frozen=True)
+class FreedomObservation:
+    """Which side of a freedom (F1-F14) a test saw the target take: ``either`` or ``or`` (CONTRACT.md)."""
+
+    freedom_id: str
+    side: str
+    note: str = ""
+    nodeid: str = ""
+
+
 @dataclass
 class TestResult:
     """One test's outcome, the rules it names, and the evidence of a failure or warning (redacted)."""
@@ -45,7 +64,7 @@ class TestResult:
     outcome: Outcome
     message: str = ""
     failed_rule: str | None = None
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     duration: float = 0.0
 
 
@@ -60,7 +79,7 @@ class RuleResult:
     @property
     def first_problem(self) -> TestResult | None:
         for test in self.tests:
-            if test.outcome in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR):
+            if rule_outcome(self.requirement.id, test) in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR):
                 return test
         return None
 
@@ -85,9 +104,12 @@ def by_rule(tests: list[TestResult]) -> list[RuleResult]:
     return list(rules.values())
 
 
-def exit_code(tests: list[TestResult]) -> ExitCode:
-    """A violation is a verdict even when other tests could not judge; otherwise errors mean 'not judged'."""
-    outcomes = {t.outcome for t in tests}
+def exit_code(tests: list[TestResult], accepted: Collection[str] = frozenset()) -> ExitCode:
+    """A violation is a verdict even when other tests could not judge; otherwise errors mean 'not judged'.
+
+    A failure of a rule in ``accepted`` (the baseline) does not fail the run.
+    """
+    outcomes = {t.outcome for t in tests if not (t.outcome is Outcome.FAIL and t.failed_rule in accepted)}
     if Outcome.FAIL in outcomes:
         return ExitCode.VIOLATED
     if Outcome.ERROR in outcomes:

@@ -274,9 +274,12 @@ def malformed_json() -> st.SearchStrategy[bytes]:
     fail to parse)."""
     import json
 
+    def reject(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
     def not_json(data: bytes) -> bool:
         try:
-            json.loads(data.decode("utf-8"))
+            json.loads(data.decode("utf-8"), parse_constant=reject)
         except (UnicodeDecodeError, ValueError):
             return True
         return False

@@ -6,11 +6,12 @@ read; at the end (pass, fail or interrupt) they are written back, and read again
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from conformance import rules
-from conformance.client import Client, TargetError
+from conformance.client import BrokenResponse, Client, OutOfTime, TargetError
 from conformance.config import Settings
 from conformance.rules import JSON
 from conformance.stub import RunningStub, create
@@ -47,6 +48,10 @@ class Target:
         where = f"{self.settings.base_url}{self.client.path()}"
         try:
             exchange = self.client.get()
+        except BrokenResponse as error:
+            raise NotJudged(f"cannot read the collection to snapshot it: {error}") from None
+        except OutOfTime as error:
+            raise NotJudged(f"{error}") from None
         except TargetError as error:
             raise NotJudged(f"target unreachable: {error}") from None
         if exchange.status == 401:
@@ -66,20 +71,40 @@ class Target:
         self.snapshot = _fields(document)
         return self.snapshot
 
-    def restore(self) -> str:
-        """Put the snapshot back when it changed, and verify; returns what was done."""
+    def restore(self, attempts: int = 3) -> str:
+        """Put the snapshot back when it changed, and verify; returns what was done.
+
+        It runs past ``--max-time``, ignores a second Ctrl-C or SIGTERM while it works, and tries
+        ``attempts`` times when the target fails at the transport level (each request is bounded by
+        the per-request timeout, so this ends).
+        """
+        from conformance.safety import shielded
+
         if self.snapshot is None:
             return "nothing to restore: the collection was never read"
+        self.client.deadline = None
+        with shielded("the restore"):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return self._restore_once(self.snapshot)
+                except TargetError as error:
+                    if attempt == attempts:
+                        raise RestoreFailed(self._failure(f"{type(error).__name__}: {error}")) from None
+                    time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _restore_once(self, snapshot: dict[str, JSON]) -> str:
+        """One attempt; a transport failure propagates (and is tried again), anything else is final."""
         try:
             current = self.client.get()
-            if current.status == 200 and _fields(current.json()) == self.snapshot:
+            if current.status == 200 and _fields(current.json()) == snapshot:
                 return "collection unchanged; nothing to restore"
-            written = self.client.patch(self.snapshot)
+            written = self.client.patch(snapshot)
             check = self.client.get()
             restored = _fields(check.json()) if check.status == 200 else None
-        except (TargetError, ValueError) as error:
+        except (ValueError, AttributeError) as error:  # not JSON, or not an object
             raise RestoreFailed(self._failure(f"{type(error).__name__}: {error}")) from None
-        if written.status != 200 or restored != self.snapshot:
+        if written.status != 200 or restored != snapshot:
             raise RestoreFailed(self._failure(f"PATCH answered HTTP {written.status}, read-back {restored!r}"))
         return "collection restored and verified"
 
