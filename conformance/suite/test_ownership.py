@@ -93,6 +93,14 @@ def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) 
     )
 
 
+def _reveals_nothing(exchange: Exchange, values: dict[str, JSON], what: str) -> None:
+    """A 404 for ``what`` whose body holds none of its field values (OWN-5)."""
+    checks.expect_status("OWN-5", exchange, {404}, f"{what} is not found")
+    leaked = _revealed(exchange, values)
+    if leaked:
+        raise checks.violation("OWN-5", f"a 404 body reveals {what}", "none of its field values", ", ".join(leaked), exchange)
+
+
 def _revealed(exchange: Exchange, values: dict[str, JSON]) -> list[str]:
     body = exchange.text
     return [f"{name}={value!r}" for name, value in values.items() if isinstance(value, str) and len(value) >= 8 and value in body]
@@ -104,12 +112,7 @@ def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> N
     patch_ok(api, "OWN-5", marked)
     state = fields(read(api, "OWN-5"))
     exchange = api.patch({}, org_id=other_org)
-    checks.expect_status("OWN-5", exchange, {404}, "the collection under another organization is not found")
-    leaked = _revealed(exchange, state)
-    if leaked:
-        raise checks.violation(
-            "OWN-5", "a 404 body reveals the collection", "none of its field values", ", ".join(leaked), exchange
-        )
+    _reveals_nothing(exchange, state, "the collection under another organization")
 
 
 @pytest.mark.requirement("OWN-5")
@@ -121,12 +124,7 @@ def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: Foreign
         api.patch({}, org_id=org_id, collection_id=foreign.collection_id),
         api.get(org_id=org_id, collection_id=foreign.collection_id),
     ):
-        checks.expect_status("OWN-5", exchange, {404}, "another organization's collection is not found")
-        leaked = _revealed(exchange, state)
-        if leaked:
-            raise checks.violation(
-                "OWN-5", "a 404 body reveals the foreign collection", "none of its field values", ", ".join(leaked), exchange
-            )
+        _reveals_nothing(exchange, state, "another organization's collection")
 
 
 @pytest.mark.requirement("OWN-6")
