@@ -264,6 +264,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run.restore_message:
         terminalreporter.write_line(run.restore_message, red=run.restore_failed, bold=run.restore_failed)
     _summarize_reports(terminalreporter, run)
+    if run.target is not None:  # read by scripts/benchmark.py
+        terminalreporter.write_line(f"requests: {run.target.client.recorder.total} sent to the target")
     summary = ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
     terminalreporter.write_line(f"rules: {summary} (of {len(rules)}); target: {run.settings.target_label}")
 
