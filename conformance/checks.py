@@ -106,15 +106,16 @@ def _schema_errors(validator: jsonschema.Draft202012Validator, document: JSON) -
 
 
 def collection(rule_id: str, exchange: Exchange, collection_id: str) -> dict[str, JSON]:
-    """A 200 body that is the collection object of RESP-1, for ``collection_id``; returns it."""
+    """A 200 (else a violation of ``rule_id``) whose body is the collection object of RESP-1 for
+    ``collection_id`` (else a violation of RESP-1, whatever rule the caller tests); returns it."""
     expect_status(rule_id, exchange, {200}, "the request should succeed")
-    document = json_body(rule_id, exchange, "a 200 body is JSON")
+    document = json_body("RESP-1", exchange, "a 200 body is JSON")
     problems = _schema_errors(_COLLECTION, document)
     if not problems and document["id"] != collection_id:
         problems.append(f"id: {document['id']!r} is not the path id {collection_id!r}")
     if problems:
         raise violation(
-            rule_id,
+            "RESP-1",
             "the 200 body is not the collection object",
             "every field of the collection, with the page's types (RFC 3339 timestamps)",
             "; ".join(problems[:5]) + "\n" + exchange.describe(),

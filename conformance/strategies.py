@@ -199,7 +199,9 @@ class InvalidBody:
 
 
 WRONG_TYPES: dict[str, JSON] = {"number": 5, "float": 1.5, "boolean": True, "array": ["x"], "object": {"x": "y"}}
-NOT_TRACK_IDS: tuple[str, ...] = ("", "track_123", "MTRACK_abc", "mcoll_4a1f9c7e2b8d", "123", "mtrack")
+NOT_TRACK_IDS: tuple[str, ...] = (
+    "", "track_123", "MTRACK_abc", "mcoll_4a1f9c7e2b8d", "123", "mtrack", "trk_8d2e1f6a3c9b", "null", "None", "undefined",
+)  # fmt: skip
 NOT_OBJECTS: dict[str, JSON] = {
     "array": [],
     "array of object": [{"name": "x"}],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from conformance import checks, rules
 from conformance.client import Client, Exchange
@@ -55,6 +56,15 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
 
 def fields(document: Mapping[str, JSON], names: tuple[str, ...] = rules.FIELD_NAMES) -> dict[str, JSON]:
     return {name: document.get(name) for name in names}
+
+
+#: What a rejected request must leave exactly as it was: the four fields and every read-only one.
+STATE_FIELDS: tuple[str, ...] = (*rules.FIELD_NAMES, *rules.READ_ONLY_FIELDS)
+
+
+def state(api: Client, rule_id: str, **where: Any) -> dict[str, JSON]:
+    """The whole stored state of the collection (``updated_at`` included): nothing may move it but a 200."""
+    return fields(read(api, rule_id, **where), STATE_FIELDS)
 
 
 def timestamp(value: JSON) -> datetime:

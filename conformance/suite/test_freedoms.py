@@ -46,6 +46,8 @@ ODD_STRINGS = {
     "NUL": "a\u0000b",
     "control characters": "a\u0001\u001f\u007f\u0085b",
     "tab and newline": "Deep\tWork\n",
+    "CR LF": "line one\r\nline two",
+    "lone CR": "line one\rline two",
     "lone high surrogate": "a\ud800b",
     "lone low surrogate": "a\udfffb",
 }

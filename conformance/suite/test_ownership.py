@@ -5,15 +5,15 @@ The foreign collection is read with its own key before and after every attempt: 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
 
 import pytest
 
 from conformance import checks
 from conformance.client import Client, Exchange
-from conformance.config import ForeignTenant
+from conformance.config import ForeignTenant, Settings
 from conformance.rules import JSON
-from conformance.suite.support import fields, patch_ok, read, unique
+from conformance.suite.support import fields, patch_ok, state, unique
 
 OTHER_ORG = "org_conformance_other_0000"
 
@@ -26,7 +26,7 @@ def test_missing_collection_gets_404(api: Client, missing_id: str, body: JSON) -
 
 
 def _foreign_state(api: Client, foreign: ForeignTenant, rule_id: str) -> dict[str, JSON]:
-    return fields(read(api, rule_id, org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key))
+    return state(api, rule_id, org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
 
 
 def _attempt(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> Exchange:
@@ -37,8 +37,8 @@ def _attempt(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> 
     before = _foreign_state(api, foreign, rule_id)
     exchange = api.patch({"description": unique("intruder")}, org_id=org_id, collection_id=foreign.collection_id)
     after = _foreign_state(api, foreign, rule_id)
-    if after != before:
-        api.patch(before, org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
+    if fields(after) != fields(before):
+        api.patch(fields(before), org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
     checks.fields_equal(rule_id, "another organization's collection is not changed", before, after, exchange)
     checks.error_code(rule_id, exchange, 404, "another organization's collection is not found")
     return exchange
@@ -46,9 +46,9 @@ def _attempt(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> 
 
 def _attempt_with_foreign_key(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> None:
     """The same from the other side: the foreign key PATCHes the caller's collection under ``org_id``."""
-    before = fields(read(api, rule_id))
+    before = state(api, rule_id)
     exchange = api.patch({"description": unique("intruder")}, org_id=org_id, key=foreign.api_key)
-    after = fields(read(api, rule_id))
+    after = state(api, rule_id)
     checks.fields_equal(rule_id, "the collection is not changed by another organization's key", before, after, exchange)
     checks.error_code(rule_id, exchange, 404, "another organization's collection is not found")
 
@@ -73,20 +73,50 @@ def test_foreign_key_on_own_collection_under_foreign_org_gets_404(api: Client, f
     _attempt_with_foreign_key(api, foreign, "OWN-3", foreign.org_id)
 
 
-@pytest.fixture(params=["unknown-org", "foreign-org"])
-def other_org(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "unknown-org":
-        yield OTHER_ORG
-    else:
+@pytest.fixture(params=["unknown-org", "foreign-org", "org-minus-last", "org-plus-one", "org-upper-case"])
+def other_org(request: pytest.FixtureRequest, settings: Settings) -> str:
+    """Another organization's id: a made-up one, the foreign tenant's, or one derived from the
+    caller's own (a prefix, an extension, another case), which a careless comparison lets through."""
+    own = settings.org_id
+    if request.param == "foreign-org":
         foreign: ForeignTenant = request.getfixturevalue("foreign")
-        yield foreign.org_id
+        return foreign.org_id
+    derived = {"unknown-org": OTHER_ORG, "org-minus-last": own[:-1], "org-plus-one": own + "x", "org-upper-case": own.swapcase()}
+    other = derived[request.param]
+    if not other or other == own:
+        pytest.skip(f"the organization id has no {request.param} form")
+    return other
+
+
+def _derived_ids(collection_id: str) -> dict[str, str]:
+    return {
+        "other-case": collection_id.swapcase(),
+        "minus-last": collection_id[:-1],
+        "plus-suffix": collection_id + "-zz",
+        "plus-digit": collection_id + "0",
+        "no-prefix": collection_id.removeprefix("mcoll_") or "12345",
+        "digits": "12345",
+        "other-prefix-letters": "mcoll_" + "z" * 24,
+    }
+
+
+@pytest.mark.requirement("OWN-1")
+@pytest.mark.parametrize("kind", list(_derived_ids("mcoll_x")))
+def test_ids_near_the_collections_are_not_found(api: Client, settings: Settings, kind: str) -> None:
+    """An id that is not the collection's, however close (another case, a prefix, a suffix), gets the
+    404 envelope: a lookup by prefix, regex or case-insensitive match must not reach the collection."""
+    collection_id = _derived_ids(settings.collection_id)[kind]
+    if collection_id == settings.collection_id:
+        pytest.skip(f"the collection id has no {kind} form")
+    exchange = api.patch({}, collection_id=collection_id)
+    checks.error_code("OWN-1", exchange, 404, f"the id {collection_id!r} ({kind}) is not the collection's: not found")
 
 
 @pytest.mark.requirement("OWN-4")
 def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) -> None:
-    before = fields(read(api, "OWN-4"))
+    before = state(api, "OWN-4")
     exchange = api.patch({"name": unique("wrong org"), "description": None}, org_id=other_org)
-    after = fields(read(api, "OWN-4"))
+    after = state(api, "OWN-4")
     checks.fields_equal("OWN-4", "the caller's collection is not changed through another organization", before, after, exchange)
     checks.error_code(
         "OWN-4", exchange, 404, "the caller's own collection under another organization's id is not found (not 403)"
@@ -102,29 +132,39 @@ def _reveals_nothing(exchange: Exchange, values: dict[str, JSON], what: str) -> 
 
 
 def _revealed(exchange: Exchange, values: dict[str, JSON]) -> list[str]:
+    """The collection's values (its four fields and timestamps; not its id, which the path holds)
+    that appear in the body, leaving out the envelope's own timestamp and trace id."""
     body = exchange.text
-    return [f"{name}={value!r}" for name, value in values.items() if isinstance(value, str) and len(value) >= 8 and value in body]
+    try:
+        document = exchange.json()
+        for key in ("timestamp", "trace_id"):
+            document["error"].pop(key, None)
+        body = json.dumps(document, ensure_ascii=False)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    shown = [(n, v) for n, v in values.items() if n != "id" and isinstance(v, str) and len(v) >= 8]
+    return [f"{name}={value!r}" for name, value in shown if value in body]
 
 
 @pytest.mark.requirement("OWN-5")
 def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> None:
     marked = {"name": unique("secret name"), "description": unique("secret description")}
     patch_ok(api, "OWN-5", marked)
-    state = fields(read(api, "OWN-5"))
+    current = state(api, "OWN-5")
     exchange = api.patch({}, org_id=other_org)
-    _reveals_nothing(exchange, state, "the collection under another organization")
+    _reveals_nothing(exchange, current, "the collection under another organization")
 
 
 @pytest.mark.requirement("OWN-5")
 @pytest.mark.parametrize("under", ["its-org", "own-org"])
 def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: ForeignTenant, under: str) -> None:
-    state = _foreign_state(api, foreign, "OWN-5")
+    current = _foreign_state(api, foreign, "OWN-5")
     org_id = foreign.org_id if under == "its-org" else api.settings.org_id
     for exchange in (
         api.patch({}, org_id=org_id, collection_id=foreign.collection_id),
         api.get(org_id=org_id, collection_id=foreign.collection_id),
     ):
-        _reveals_nothing(exchange, state, "another organization's collection")
+        _reveals_nothing(exchange, current, "another organization's collection")
 
 
 @pytest.mark.requirement("OWN-6")

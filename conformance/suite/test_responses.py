@@ -78,6 +78,13 @@ def test_odd_bodies_never_get_5xx(api: Client, body: bytes) -> None:
 
 
 CONTENT_TYPES = [
+    "application/json;",
+    "application/json; charset",
+    "application/json; charset=utf-9",
+    'application/json; charset="utf-8"',
+    "application/json; charset=UTF-8; boundary=x",
+    "APPLICATION/JSON",
+    "application/vnd.api+json",
     "text/plain",
     "application/xml",
     "application/x-www-form-urlencoded",
@@ -96,6 +103,16 @@ def test_odd_content_types_never_get_5xx(api: Client, content_type: str | None, 
     )
     if not (content_type or "").startswith("application/json"):
         observe_freedom("F9", "either" if exchange.status == 200 else "or", f"{content_type}: HTTP {exchange.status}")
+
+
+ACCEPTS = ["application/xml", "text/html", "application/json;q=0", "*/*;q=0", "garbage;;=", "image/png, text/csv"]
+
+
+@pytest.mark.requirement("RESP-3")
+@pytest.mark.parametrize("accept", ACCEPTS)
+def test_odd_accept_headers_never_get_5xx(api: Client, accept: str) -> None:
+    exchange = api.patch({}, headers={"Accept": accept})
+    checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx (406 or 200 are fine)")
 
 
 ODD_PATHS = {

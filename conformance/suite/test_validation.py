@@ -11,7 +11,7 @@ from conformance.client import Client, Exchange
 from conformance.requirements import Level
 from conformance.rules import JSON
 from conformance.strategies import CHARACTER_CLASSES, URL_PREFIX, InvalidBody
-from conformance.suite.support import fields, patch_ok, read, unique
+from conformance.suite.support import patch_ok, read, state, unique
 
 FIELD_CASES = strategies.invalid_field_values()
 NOT_OBJECT_CASES = [*strategies.NOT_OBJECTS.items()]
@@ -28,10 +28,10 @@ def _ids(cases: list[InvalidBody]) -> list[str]:
 
 def _rejected_unchanged(api: Client, case: InvalidBody, statuses: set[int] | range) -> Exchange:
     """Send ``case``; expect one of ``statuses`` under the case's rule and nothing stored (VAL-12)."""
-    before = fields(read(api, case.rule))
+    before = state(api, case.rule)
     exchange = api.patch(case.body)
     checks.expect_status(case.rule, exchange, statuses, f"{case.why} is rejected")
-    after = fields(read(api, "VAL-12"))
+    after = state(api, "VAL-12")
     checks.fields_equal("VAL-12", f"a rejected request ({case.why}) changes nothing", before, after, exchange)
     return exchange
 
@@ -42,8 +42,15 @@ def test_empty_name_gets_422(api: Client, case: InvalidBody) -> None:
     _rejected_unchanged(api, case, {422})
 
 
+PADDED_NAMES = [
+    InvalidBody("VAL-2", "name", {"name": " " + "n" * 512}, "a space and 512 characters"),
+    InvalidBody("VAL-2", "name", {"name": "n" * 512 + " "}, "512 characters and a space"),
+    InvalidBody("VAL-2", "name", {"name": "\u00a0" + "n" * 511 + "\u3000"}, "511 characters between two unusual spaces"),
+]
+
+
 @pytest.mark.requirement("VAL-2")
-@pytest.mark.parametrize("case", _cases("VAL-2"), ids=_ids(_cases("VAL-2")))
+@pytest.mark.parametrize("case", _cases("VAL-2") + PADDED_NAMES, ids=_ids(_cases("VAL-2") + PADDED_NAMES))
 def test_name_over_512_gets_422(api: Client, case: InvalidBody) -> None:
     _rejected_unchanged(api, case, {422})
 
@@ -121,6 +128,27 @@ def test_url_over_1024_code_points_gets_422(api: Client, cls: str, length: int) 
     )
 
 
+def _pad(prefix: str, unit: str, length: int) -> str:
+    return prefix + (unit * length)[: length - len(prefix)]
+
+
+LONG_URL_FORMS = {
+    "long query": _pad(URL_PREFIX + "c.png?q=", "x", 1025),
+    "percent-escapes": _pad(URL_PREFIX, "%41", 1025),
+    "fragment": _pad(URL_PREFIX + "c.png#", "f", 1025),
+    "data URI": _pad("data:image/png;base64,", "QUFB", 1025),
+    "relative path": _pad("/covers/", "r", 1025),
+    "http with port": _pad("http://cdn.example.com:8080/", "p", 1025),
+}
+
+
+@pytest.mark.requirement("VAL-6")
+@pytest.mark.parametrize("url", LONG_URL_FORMS.values(), ids=LONG_URL_FORMS.keys())
+def test_url_of_any_form_over_1024_gets_422(api: Client, url: str) -> None:
+    assert len(url) == 1025
+    _rejected_unchanged(api, InvalidBody("VAL-6", "cover_image_url", {"cover_image_url": url}, "a 1025-character URL"), {422})
+
+
 @pytest.mark.requirement("VAL-7")
 @pytest.mark.parametrize("case", _cases("VAL-7"), ids=_ids(_cases("VAL-7")))
 def test_not_a_track_id_gets_4xx(api: Client, case: InvalidBody) -> None:
@@ -155,12 +183,12 @@ NOT_JSON_OBJECT_KINDS = [kind for kind, _ in NOT_OBJECT_CASES] + [kind for kind,
 @pytest.mark.requirement("VAL-8")
 @pytest.mark.parametrize("kind", NOT_JSON_OBJECT_KINDS)
 def test_body_not_a_json_object_gets_4xx(api: Client, kind: str, observe_freedom: Callable[..., None]) -> None:
-    before = fields(read(api, "VAL-8"))
+    before = state(api, "VAL-8")
     exchange = _send_not_object(api, kind)
     checks.expect_status("VAL-8", exchange, range(400, 500), f"a body that is not a JSON object ({kind}) gets 4xx, never 5xx")
     if kind in strategies.MALFORMED_JSON:
         observe_freedom("F13", "either" if exchange.status == 422 else "or", f"{kind}: HTTP {exchange.status}")
-    checks.fields_equal("VAL-12", "a rejected request changes nothing", before, fields(read(api, "VAL-12")), exchange)
+    checks.fields_equal("VAL-12", "a rejected request changes nothing", before, state(api, "VAL-12"), exchange)
 
 
 @pytest.mark.requirement("VAL-9")
@@ -230,13 +258,17 @@ def test_mixed_body_applies_nothing(api: Client, baseline: dict[str, JSON], inva
         "cover_track_id": None,
         "cover_image_url": None,
     }
+    before = state(api, "VAL-12")
     for position in range(4):
         for size in (2, 4):
             companions = dict(list({k: v for k, v in valid.items() if k != invalid.field}.items())[: size - 1])
             body = _mixed(invalid, position, companions)
             exchange = api.patch(body)
             checks.expect_status("VAL-12", exchange, range(400, 500), f"a body with {invalid.why} is rejected")
-            after = fields(read(api, "VAL-12"))
             checks.fields_equal(
-                "VAL-12", f"no field of a rejected body is applied (body keys {list(body)})", baseline, after, exchange
+                "VAL-12",
+                f"no field of a rejected body is applied (body keys {list(body)})",
+                before,
+                state(api, "VAL-12"),
+                exchange,
             )
