@@ -92,7 +92,7 @@ def expect_status(
 
 def json_body(rule_id: str, exchange: Exchange, title: str) -> JSON:
     """The body as ``application/json``, decoded; a violation of ``rule_id`` otherwise."""
-    if exchange.media_type != "application/json" and not exchange.media_type.endswith("+json"):
+    if exchange.media_type != "application/json":  # RESP-1, RESP-2: application/json (parameters aside)
         raise violation(rule_id, title, "Content-Type: application/json", exchange.describe(), exchange)
     try:
         return exchange.json()

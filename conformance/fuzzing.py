@@ -29,7 +29,6 @@ import dataclasses
 import functools
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -66,7 +65,7 @@ TEXT_LIMIT = 512
 URL_FIELDS: tuple[str, ...] = (rules.COVER_IMAGE_URL.name,)
 #: One character of generated text: no C0/C1 control character, so no NUL either (F10). Lone
 #: surrogates are kept out by the ``utf-8`` codec of the generation config.
-SAFE_CHARACTER = r"[^\x00-\x1f\x7f-\x9f]"
+SAFE_CHARACTER = f"[^{rules.CONTROL_CHARACTERS}]"
 #: A character no server takes for white space (``str.isspace``, Unicode ``Z*``, ECMAScript ``\s``,
 #: zero-width characters, the BOM): a ``name`` holds one (F11).
 VISIBLE_CHARACTER = r"[^\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]"
@@ -230,7 +229,7 @@ def _has_surrogate(text: str) -> bool:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" for c in text)
+    return rules.has_control(text)
 
 
 # ---- expectations -----------------------------------------------------------------------------

@@ -160,6 +160,18 @@ def body_errors(body: JSON) -> list[FieldError]:
     return errors
 
 
+#: Characters a server may reject as "control characters" (freedom F10): Unicode category Cc (C0, DEL,
+#: C1; NUL among them) and the bidirectional controls (``Bidi_Control``: marks, embeddings,
+#: overrides, isolates), which the page does not tell apart. Lone surrogates are F10 too.
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}\\ud800-\\udfff]")
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a character a conformant server may reject under freedom F10."""
+    return _CONTROL.search(text) is not None
+
+
 _RFC3339 = re.compile(
     r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)"
 )

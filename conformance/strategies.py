@@ -33,7 +33,7 @@ CHARACTER_CLASSES: dict[str, str] = {
     "astral": "\U0001f3b5\U0001f600\U0001d11e\U00020000",  # 4 UTF-8 bytes, 2 UTF-16 units
     "combining": "\u0301\u0308\u0327\u20dd",  # combining marks: one code point each, never normalized away
     "special": "\"\\'/<>&%{}",  # quotes, backslashes and what breaks naive escaping
-    "bidi": "\u05d0\u05d1\u0627\u0644\u200f\u202e",  # right-to-left letters and marks
+    "bidi": "\u05d0\u05d1\u05e9\u0627\u0644\u0645",  # right-to-left letters (not the bidi controls: F10)
     "joiners": "\u200d\u200b\u2060\ufeff",  # zero-width joiner, space, word joiner, BOM
     "space": " \u00a0\u2003\u3000",  # spaces a server might strip
 }
@@ -198,7 +198,10 @@ class InvalidBody:
     raw: bytes | None = None
 
 
-WRONG_TYPES: dict[str, JSON] = {"number": 5, "float": 1.5, "boolean": True, "array": ["x"], "object": {"x": "y"}}
+WRONG_TYPES: dict[str, JSON] = {
+    "number": 5, "float": 1.5, "boolean": True, "array": ["x"], "object": {"x": "y"},
+    "zero": 0, "false": False, "empty array": [], "empty object": {},
+}  # fmt: skip
 NOT_TRACK_IDS: tuple[str, ...] = (
     "", "track_123", "MTRACK_abc", "mcoll_4a1f9c7e2b8d", "123", "mtrack", "trk_8d2e1f6a3c9b", "null", "None", "undefined",
 )  # fmt: skip

@@ -234,6 +234,40 @@ class RejectControlCharacters(Variant):
 
 
 @variant
+class RejectBidiControls(Variant):
+    """F10 read widely: besides Cc and lone surrogates, the bidirectional controls (``Bidi_Control``:
+    U+202A-U+202E, U+2066-U+2069, marks; the "Trojan Source" set) get 422."""
+
+    name = "reject-bidi-controls"
+    freedom = "F10"
+
+    def validate(self, body: JSON) -> None:
+        super().validate(body)
+        for key, value in body.items():
+            if key in rules.FIELDS_BY_NAME and isinstance(value, str) and rules.has_control(value):
+                raise Rejected(self.validation_error(FieldError(key, f"{key} must not contain control characters")))
+
+
+@variant
+class MixedTimestampSpellings(Variant):
+    """F8 across answers: GET writes whole seconds with ``Z``; the PATCH 200 writes the same instants
+    as ``isoformat()`` (``.000000+00:00``), as when two serializers answer the two methods."""
+
+    name = "mixed-timestamp-spellings"
+    freedom = "F8"
+
+    def dispatch(self, request: Request) -> Reply:
+        reply = super().dispatch(request)
+        if request.method == "PATCH" and reply.status == 200:
+            document = json.loads(reply.body)
+            collection = self.collections[document["id"]]
+            for key in ("created_at", "updated_at"):
+                document[key] = getattr(collection, key).astimezone(UTC).isoformat(timespec="microseconds")
+            reply.body = self.encode(document)
+        return reply
+
+
+@variant
 class RejectBlankName(Variant):
     """F11: a ``name`` of only white space (``not name.strip()``) gets 422."""
 

@@ -54,8 +54,17 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
     return fields(read(api, rule_id))
 
 
+TIMESTAMPS = ("created_at", "updated_at")
+
+
 def fields(document: Mapping[str, JSON], names: tuple[str, ...] = rules.FIELD_NAMES) -> dict[str, JSON]:
-    return {name: document.get(name) for name in names}
+    """The named fields of ``document``; timestamps as instants in one spelling (F8 lets a target
+    write the same instant as ``...Z`` in one answer and ``.000+00:00`` in another)."""
+    return {name: _instant(document.get(name)) if name in TIMESTAMPS else document.get(name) for name in names}
+
+
+def _instant(value: JSON) -> JSON:
+    return timestamp(value).isoformat() if rules.is_rfc3339(value) else value
 
 
 #: What a rejected request must leave exactly as it was: the four fields and every read-only one.
@@ -75,4 +84,4 @@ def timestamp(value: JSON) -> datetime:
 
 def stable(document: Mapping[str, JSON]) -> dict[str, JSON]:
     """The fields no PATCH may change (SEM-5)."""
-    return {name: document.get(name) for name in ("id", "created_at", "track_count")}
+    return fields(document, ("id", "created_at", "track_count"))

@@ -48,6 +48,9 @@ ODD_STRINGS = {
     "tab and newline": "Deep\tWork\n",
     "CR LF": "line one\r\nline two",
     "lone CR": "line one\rline two",
+    "right-to-left override": "abc\u202edef",
+    "right-to-left mark": "abc\u200fdef",
+    "isolates": "a\u2066b\u2069c",
     "lone high surrogate": "a\ud800b",
     "lone low surrogate": "a\udfffb",
 }

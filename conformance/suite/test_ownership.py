@@ -123,9 +123,9 @@ def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) 
     )
 
 
-def _reveals_nothing(exchange: Exchange, values: dict[str, JSON], what: str) -> None:
-    """A 404 for ``what`` whose body holds none of its field values (OWN-5)."""
-    checks.expect_status("OWN-5", exchange, {404}, f"{what} is not found")
+def _reveals_nothing(exchange: Exchange, values: dict[str, JSON], what: str, rule_id: str) -> None:
+    """A 404 for ``what`` (else a violation of ``rule_id``) whose body holds none of its values (OWN-5)."""
+    checks.expect_status(rule_id, exchange, {404}, f"{what} is not found")
     leaked = _revealed(exchange, values)
     if leaked:
         raise checks.violation("OWN-5", f"a 404 body reveals {what}", "none of its field values", ", ".join(leaked), exchange)
@@ -146,16 +146,16 @@ def _revealed(exchange: Exchange, values: dict[str, JSON]) -> list[str]:
     return [f"{name}={value!r}" for name, value in shown if value in body]
 
 
-@pytest.mark.requirement("OWN-5")
+@pytest.mark.requirement("OWN-5", "OWN-4")
 def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> None:
     marked = {"name": unique("secret name"), "description": unique("secret description")}
     patch_ok(api, "OWN-5", marked)
     current = state(api, "OWN-5")
     exchange = api.patch({}, org_id=other_org)
-    _reveals_nothing(exchange, current, "the collection under another organization")
+    _reveals_nothing(exchange, current, "the collection under another organization", "OWN-4")
 
 
-@pytest.mark.requirement("OWN-5")
+@pytest.mark.requirement("OWN-5", "OWN-2", "OWN-3")
 @pytest.mark.parametrize("under", ["its-org", "own-org"])
 def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: ForeignTenant, under: str) -> None:
     current = _foreign_state(api, foreign, "OWN-5")
@@ -164,7 +164,7 @@ def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: Foreign
         api.patch({}, org_id=org_id, collection_id=foreign.collection_id),
         api.get(org_id=org_id, collection_id=foreign.collection_id),
     ):
-        _reveals_nothing(exchange, current, "another organization's collection")
+        _reveals_nothing(exchange, current, "another organization's collection", "OWN-2" if under == "its-org" else "OWN-3")
 
 
 @pytest.mark.requirement("OWN-6")

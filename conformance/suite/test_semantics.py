@@ -184,11 +184,12 @@ def test_empty_body_changes_nothing(api: Client, settings: Settings, baseline: d
     before = read(api, "SEM-4")
     exchange = api.patch({})
     after = checks.collection("SEM-4", exchange, settings.collection_id)
-    moved = after["updated_at"] != before["updated_at"]
+    moved = timestamp(after["updated_at"]) != timestamp(before["updated_at"])
     observe_freedom("F6", "or" if moved else "either", "updated_at moved" if moved else "updated_at unchanged")
     unchanged = {**fields(before), **stable(before)}
-    checks.fields_equal("SEM-4", "an empty PATCH changes no field", unchanged, after, exchange)
-    checks.fields_equal("SEM-4", "an empty PATCH changes no stored field", unchanged, read(api, "SEM-4"), exchange)
+    keys = tuple(unchanged)
+    checks.fields_equal("SEM-4", "an empty PATCH changes no field", unchanged, fields(after, keys), exchange)
+    checks.fields_equal("SEM-4", "an empty PATCH changes no stored field", unchanged, fields(read(api, "SEM-4"), keys), exchange)
 
 
 READ_ONLY_BODIES: dict[str, dict[str, JSON]] = {
@@ -216,7 +217,8 @@ def test_read_only_fields_are_never_applied(api: Client, sent: dict[str, JSON], 
     observe_freedom("F3", "either" if exchange.status == 200 else "or", f"{list(sent)}: HTTP {exchange.status}")
     after = read(api, "SEM-5")
     checks.fields_equal("SEM-5", "id, created_at and track_count never change", stable(before), stable(after), exchange)
-    if "updated_at" in sent and after["updated_at"] == sent["updated_at"] != before["updated_at"]:
+    sent_at = timestamp(sent["updated_at"]) if "updated_at" in sent else None
+    if sent_at is not None and timestamp(after["updated_at"]) == sent_at != timestamp(before["updated_at"]):
         raise checks.violation(
             "SEM-5", "updated_at was taken from the body", "updated_at set by the server", repr(after["updated_at"]), exchange
         )
@@ -251,9 +253,8 @@ def test_200_body_is_the_stored_state(api: Client, settings: Settings) -> None:
         checks.fields_equal("SEM-6", "the 200 body holds what was sent", patch.body, returned, exchange)
         checks.fields_equal("SEM-1", "the omitted fields are untouched", fields(before, patch.omitted), returned, exchange)
         stored = read(api, "SEM-6")
-        checks.fields_equal(
-            "SEM-6", "a later read returns the 200 body", {k: v for k, v in returned.items() if k in stored}, stored, exchange
-        )
+        keys = tuple(k for k in returned if k in stored)
+        checks.fields_equal("SEM-6", "a later read returns the 200 body", fields(returned, keys), fields(stored, keys), exchange)
 
     check()
 
