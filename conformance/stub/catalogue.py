@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from conformance import rules
 from conformance.rules import JSON, FieldError, FieldRule
-from conformance.stub.app import Rejected, Reply, StubApp
+from conformance.stub.app import _NOT_FOUND_MESSAGE, Collection, Rejected, Reply, StubApp
 
 
 class Fault(StubApp):
@@ -110,3 +110,22 @@ class _RuleFault(Fault):
 
     def validate(self, body: JSON) -> None:
         _validate_with(self, body, self.replaced)
+
+
+class _NotFoundLeaks(Fault):
+    """The 404 for a collection that exists but is not the caller's carries ``leaked()`` in ``details``."""
+
+    breaks: ClassVar[tuple[str, ...]] = ("OWN-5",)
+
+    def leaked(self, collection: Collection) -> dict[str, JSON]:
+        raise NotImplementedError
+
+    def find(self, caller: str, org_id: str, collection_id: str) -> Collection:
+        collection = self.collections.get(collection_id)
+        try:
+            return super().find(caller, org_id, collection_id)
+        except Rejected:
+            if collection is None:
+                raise
+            details = {"collection_id": collection_id, **self.leaked(collection)}
+            raise Rejected(self.error(404, _NOT_FOUND_MESSAGE, details)) from None

@@ -6,6 +6,7 @@ from conformance.rules import JSON, FieldError
 from conformance.stub.app import PATH, Collection, Rejected, Reply, Request, StubApp
 from conformance.stub.catalogue import (
     Fault,
+    _NotFoundLeaks,
     _recode,
     fault,
 )
@@ -215,18 +216,10 @@ class PathOrgIgnored(Fault):
 
 
 @fault
-class NotFoundReveals(Fault):
+class NotFoundReveals(_NotFoundLeaks):
     """OWN-5: the 404 for someone else's collection carries the collection in ``details`` (debug output)."""
 
     name = "not-found-reveals"
-    breaks = ("OWN-5",)
 
-    def find(self, caller: str, org_id: str, collection_id: str) -> Collection:
-        collection = self.collections.get(collection_id)
-        try:
-            return super().find(caller, org_id, collection_id)
-        except Rejected:
-            if collection is None:
-                raise
-            details = {"collection_id": collection_id, "found": StubApp.render(self, collection)}
-            raise Rejected(self.error(404, "collection belongs to another organization", details)) from None
+    def leaked(self, collection: Collection) -> dict[str, JSON]:
+        return {"found": StubApp.render(self, collection)}

@@ -18,8 +18,8 @@ from typing import ClassVar
 
 from conformance import rules
 from conformance.rules import JSON, FieldError
-from conformance.stub.app import _NOT_FOUND_MESSAGE, PATH, Collection, Rejected, Reply, Request, StubApp
-from conformance.stub.catalogue import Fault, fault
+from conformance.stub.app import PATH, Collection, Rejected, Reply, Request, StubApp
+from conformance.stub.catalogue import Fault, _NotFoundLeaks, fault
 
 # ---- helpers -----------------------------------------------------------------------------------
 
@@ -120,23 +120,15 @@ class OrgPrefixMatch(Fault):
 
 
 @fault
-class NotFoundLeaksTimestamps(Fault):
+class NotFoundLeaksTimestamps(_NotFoundLeaks):
     """OWN-5: the 404 for a collection that exists but is not the caller's carries its ``created_at`` and
     ``updated_at`` in ``details`` (a "moved or gone" hint): field values of the collection leak."""
 
     name = "not-found-leaks-timestamps"
-    breaks = ("OWN-5",)
 
-    def find(self, caller: str, org_id: str, collection_id: str) -> Collection:
-        collection = self.collections.get(collection_id)
-        try:
-            return super().find(caller, org_id, collection_id)
-        except Rejected:
-            if collection is None:
-                raise
-            shown = StubApp.render(self, collection)
-            details = {"collection_id": collection_id, "created_at": shown["created_at"], "updated_at": shown["updated_at"]}
-            raise Rejected(self.error(404, _NOT_FOUND_MESSAGE, details)) from None
+    def leaked(self, collection: Collection) -> dict[str, JSON]:
+        shown = StubApp.render(self, collection)
+        return {"created_at": shown["created_at"], "updated_at": shown["updated_at"]}
 
 
 @fault
