@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 from conformance import requirements
 
+#: Marks the message of a failure that did not replay identically (see ``conformance.verdict``).
+UNSTABLE_NOTE = "the failure did not replay identically"
+
 
 class Outcome(enum.Enum):
     PASS = "pass"
@@ -78,10 +81,12 @@ class RuleResult:
 
     @property
     def first_problem(self) -> TestResult | None:
-        for test in self.tests:
-            if rule_outcome(self.requirement.id, test) in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR):
-                return test
-        return None
+        problems = [
+            t for t in self.tests if rule_outcome(self.requirement.id, t) in (Outcome.FAIL, Outcome.WARNING, Outcome.ERROR)
+        ]
+        # a failure that replays is the better evidence than one hypothesis could not reproduce
+        replayable = [t for t in problems if UNSTABLE_NOTE not in t.message]
+        return (replayable or problems or [None])[0]
 
 
 def rule_outcome(rule_id: str, test: TestResult) -> Outcome:

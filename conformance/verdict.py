@@ -15,9 +15,9 @@ from conformance import requirements
 from conformance.checks import Violation
 from conformance.client import BrokenResponse
 from conformance.requirements import Level
-from conformance.results import Outcome
+from conformance.results import UNSTABLE_NOTE, Outcome
 
-_UNSTABLE = "\n  note: the failure did not replay identically (intermittent or state-dependent)"
+_UNSTABLE = f"\n  note: {UNSTABLE_NOTE} (intermittent or state-dependent)"
 
 
 @dataclass(frozen=True)
