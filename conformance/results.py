@@ -86,7 +86,8 @@ class RuleResult:
         ]
         # a failure that replays is the better evidence than one hypothesis could not reproduce
         replayable = [t for t in problems if UNSTABLE_NOTE not in t.message]
-        return (replayable or problems or [None])[0]
+        best = replayable or problems
+        return best[0] if best else None
 
 
 def rule_outcome(rule_id: str, test: TestResult) -> Outcome:

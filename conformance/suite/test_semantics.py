@@ -39,7 +39,13 @@ def test_omitted_fields_are_left_untouched(
     body = {field: _new_value(field, settings.track_ids, baseline[field]) for field in subset}
     exchange, returned = patch_ok(api, "SEM-1", body)
     expected = {**baseline, **body}
-    checks.fields_equal("SEM-1", f"sending only {list(subset)} changes exactly those" if subset else "sending no field changes none", expected, fields(returned), exchange)
+    checks.fields_equal(
+        "SEM-1",
+        f"sending only {list(subset)} changes exactly those" if subset else "sending no field changes none",
+        expected,
+        fields(returned),
+        exchange,
+    )
     checks.fields_equal(
         "SEM-1", "the stored state changed exactly the sent fields", expected, fields(read(api, "SEM-1")), exchange
     )
