@@ -262,6 +262,14 @@ def _rate(raw: RawOptions) -> float | None:
         raise ConfigError(f"{describe('rate_limit')} must be a positive rate such as 5/s or 120/min, got {value!r}") from None
 
 
+def _track_ids(raw: RawOptions) -> tuple[str, ...]:
+    tracks = tuple(raw.get("track_ids") or ())
+    wrong = [t for t in tracks if not t.startswith("mtrack_")]
+    if wrong:
+        raise ConfigError(f"{describe('track_ids')} takes track ids (mtrack_...), got {', '.join(map(repr, wrong))}")
+    return tracks
+
+
 def _tenant(raw: RawOptions) -> ForeignTenant | None:
     names = ("foreign_org_id", "foreign_collection_id", "foreign_api_key")
     given = {name: raw.get(name) for name in names}
@@ -300,7 +308,7 @@ def load(
         "profile": profile,
         "examples": _number(raw, "examples", int, None, 1),
         "seed": _number(raw, "seed", int, None, 0),
-        "strict": strict or raw.environ.get("CONFORMANCE_STRICT", "") not in ("", "0", "false"),
+        "strict": strict or raw.environ.get("CONFORMANCE_STRICT", "").strip().lower() not in ("", "0", "false", "no", "off"),
         "baseline": Path(raw.get("baseline")) if raw.get("baseline") else None,
     }
     base_url = raw.get("base_url")
@@ -341,7 +349,7 @@ def load(
         api_key=Secret(str(raw.get("api_key"))),
         org_id=str(raw.get("org_id")),
         collection_id=collection_id,
-        track_ids=tuple(raw.get("track_ids") or ()),
+        track_ids=_track_ids(raw),
         foreign=_tenant(raw),
         **common,
     )

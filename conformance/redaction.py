@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 MASK = "***"
@@ -24,9 +25,12 @@ class Redactor:
         self._secrets.sort(key=len, reverse=True)
 
     def text(self, value: str) -> str:
+        """``value`` with every secret masked, in any letter case (a target may echo a key case-changed)."""
+        folded = value.casefold()
         for secret in self._secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
+            if secret.casefold() in folded:
+                value = re.sub(re.escape(secret), MASK, value, flags=re.IGNORECASE)
+                folded = value.casefold()
         return value
 
     def header(self, name: str, value: str) -> str:

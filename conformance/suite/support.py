@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from conformance import checks, rules
@@ -50,8 +50,18 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
     }
     if api.settings.track_ids:
         body["cover_track_id"] = api.settings.track_ids[0]
+        probe = api.patch({"cover_track_id": api.settings.track_ids[0]})
+        if probe.status in (404, 422):  # F4: the target may refuse a track that is not the organization's
+            raise TrackRefused(
+                f"the target refused the configured track {api.settings.track_ids[0]!r} (HTTP {probe.status}): "
+                "check --track-id (CONFORMANCE_TRACK_IDS) names tracks of the organization"
+            )
     patch_ok(api, rule_id, body, "setting up known values")
     return fields(read(api, rule_id))
+
+
+class TrackRefused(Exception):
+    """A configured track id is not one the target knows: the run cannot be judged with it."""
 
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -79,7 +89,10 @@ def state(api: Client, rule_id: str, **where: Any) -> dict[str, JSON]:
 def timestamp(value: JSON) -> datetime:
     """An RFC 3339 timestamp as an aware datetime (``Z`` or an offset, any fraction)."""
     assert isinstance(value, str)
-    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    text = value.replace("Z", "+00:00").replace("z", "+00:00")
+    leap = text[17:19] == "60"  # RFC 3339 allows a leap second; Python's datetime does not
+    moment = datetime.fromisoformat(text[:17] + "59" + text[19:] if leap else text)
+    return moment + timedelta(seconds=1) if leap else moment
 
 
 def stable(document: Mapping[str, JSON]) -> dict[str, JSON]:

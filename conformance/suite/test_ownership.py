@@ -74,7 +74,7 @@ def test_foreign_key_on_own_collection_under_foreign_org_gets_404(api: Client, f
     _attempt_with_foreign_key(api, foreign, "OWN-3", foreign.org_id)
 
 
-@pytest.fixture(params=["unknown-org", "foreign-org", "org-minus-last", "org-plus-one", "org-upper-case"])
+@pytest.fixture(params=["unknown-org", "foreign-org", "org-minus-last", "org-plus-one"])
 def other_org(request: pytest.FixtureRequest, settings: Settings) -> str:
     """Another organization's id: a made-up one, the foreign tenant's, or one derived from the
     caller's own (a prefix, an extension, another case), which a careless comparison lets through."""
@@ -82,7 +82,7 @@ def other_org(request: pytest.FixtureRequest, settings: Settings) -> str:
     if request.param == "foreign-org":
         foreign: ForeignTenant = request.getfixturevalue("foreign")
         return foreign.org_id
-    derived = {"unknown-org": OTHER_ORG, "org-minus-last": own[:-1], "org-plus-one": own + "x", "org-upper-case": own.swapcase()}
+    derived = {"unknown-org": OTHER_ORG, "org-minus-last": own[:-1], "org-plus-one": own + "x"}
     other = derived[request.param]
     if not other or other == own:
         pytest.skip(f"the organization id has no {request.param} form")
@@ -110,13 +110,25 @@ def test_ids_near_the_collections_are_not_found(api: Client, settings: Settings,
     if collection_id == settings.collection_id:
         pytest.skip(f"the collection id has no {kind} form")
     exchange = api.patch({}, collection_id=collection_id)
-    checks.error_code("OWN-1", exchange, 404, f"the id {collection_id!r} ({kind}) is not the collection's: not found")
+    if exchange.status == 200 and kind == "other-case":
+        # the page is silent on the case of ids; a server that matches them case-insensitively must
+        # still answer for the id in the path (RESP-1)
+        checks.collection("RESP-1", exchange, collection_id)
+    elif exchange.status == 404:
+        checks.error_code("OWN-1", exchange, 404, f"the id {collection_id!r} ({kind}) is not the collection's: not found")
+    else:  # a server may reject an id of another shape as malformed (the page is silent on id shapes)
+        checks.expect_status(
+            "OWN-1", exchange, {400, 422}, f"the id {collection_id!r} ({kind}) is not the collection's: not found"
+        )
 
 
 @pytest.mark.requirement("OWN-4")
 def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) -> None:
     before = state(api, "OWN-4")
-    exchange = api.patch({"name": unique("wrong org"), "description": None}, org_id=other_org)
+    # under an org id derived from the caller's (perhaps a real tenant's) only an empty body is sent:
+    # a 200 is enough to judge, and a broken server cannot write anything there
+    derived = other_org in (api.settings.org_id[:-1], api.settings.org_id + "x")
+    exchange = api.patch({} if derived else {"name": unique("wrong org")}, org_id=other_org)
     after = state(api, "OWN-4")
     checks.fields_equal("OWN-4", "the caller's collection is not changed through another organization", before, after, exchange)
     checks.error_code(
@@ -166,10 +178,7 @@ def test_404_reveals_nothing_of_own_collection(api: Client, other_org: str) -> N
 def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: ForeignTenant, under: str) -> None:
     current = read(api, "OWN-5", org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
     org_id = foreign.org_id if under == "its-org" else api.settings.org_id
-    for exchange in (
-        api.patch({}, org_id=org_id, collection_id=foreign.collection_id),
-        api.get(org_id=org_id, collection_id=foreign.collection_id),
-    ):
+    for exchange in (api.patch({}, org_id=org_id, collection_id=foreign.collection_id),):
         _reveals_nothing(exchange, current, "another organization's collection", "OWN-2" if under == "its-org" else "OWN-3")
 
 
