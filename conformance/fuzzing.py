@@ -48,7 +48,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance import checks, rules, spec_path
-from conformance.client import Exchange
+from conformance.client import Exchange, encode_json
 from conformance.config import Settings
 from conformance.rules import JSON, FieldRule
 
@@ -183,12 +183,7 @@ def only_body_varies(case: Case) -> bool:
 def encode(body: Any) -> bytes:
     """The request body as sent: bytes as they are; a value as UTF-8 JSON (lone surrogates, which
     UTF-8 cannot carry, as ``\\uXXXX`` escapes), as a client library would send it."""
-    if isinstance(body, bytes):
-        return body
-    try:
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(body).encode("ascii")
+    return body if isinstance(body, bytes) else encode_json(body)
 
 
 def decode(content: bytes) -> tuple[JSON, bool]:
@@ -226,10 +221,6 @@ def _strict_parser_may_reject(value: JSON, depth: int = 0) -> bool:
 
 def _has_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
-
-
-def _has_control(text: str) -> bool:
-    return rules.has_control(text)
 
 
 # ---- expectations -----------------------------------------------------------------------------
@@ -287,13 +278,13 @@ def freedoms_taken(body: Mapping[str, JSON], tracks: Collection[str] = ()) -> tu
         rule = rules.FIELDS_BY_NAME.get(name)
         if rule is None:
             taken.add("F3" if name in rules.READ_ONLY_FIELDS else "F2")
-        if _has_control(name) or _has_surrogate(name):
+        if rules.has_control(name) or _has_surrogate(name):
             taken.add("F10")
         if rule is None or not isinstance(value, str):
-            if rule is None and _strings_with(value, lambda s: _has_control(s) or _has_surrogate(s)):
+            if rule is None and _strings_with(value, lambda s: rules.has_control(s) or _has_surrogate(s)):
                 taken.add("F10")
             continue
-        if _has_control(value) or _has_surrogate(value):
+        if rules.has_control(value) or _has_surrogate(value):
             taken.add("F10")
         if rule.prefix is not None and value not in tracks:
             taken.add("F4")

@@ -17,13 +17,10 @@ from conformance.client import Client
 from conformance.config import Settings
 from conformance.fuzzing import Case
 from conformance.rules import JSON
+from conformance.suite.support import fields
 
 #: Example counts relative to the profile's (quick 8, default 30, thorough 300 at weight 1).
 WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
-
-
-def _fields(document: dict[str, JSON]) -> dict[str, JSON]:
-    return {name: document.get(name) for name in rules.FIELD_NAMES}
 
 
 class _Session:
@@ -34,7 +31,7 @@ class _Session:
         self.known: dict[str, JSON] | None = None
 
     def read(self) -> dict[str, JSON]:
-        return _fields(checks.collection("RESP-1", self.api.get(), self.api.settings.collection_id))
+        return fields(checks.collection("RESP-1", self.api.get(), self.api.settings.collection_id))
 
     def exercise(self, case: Case, expectation: fuzzing.Expectation) -> None:
         before = self.known or self.read()
@@ -42,9 +39,9 @@ class _Session:
         exchange = self.api.send("PATCH", content=expectation.content, content_type=fuzzing.MEDIA_TYPE)
         fuzzing.judge(case, exchange, expectation)
         if exchange.status < 300:
-            returned = _fields(checks.collection("RESP-1", exchange, self.api.settings.collection_id))
+            returned = fields(checks.collection("RESP-1", exchange, self.api.settings.collection_id))
             read = self.api.get()
-            stored = _fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
+            stored = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
             fuzzing.check_stored(expectation.body or {}, before, returned, stored, exchange, read)
         else:
             if exchange.status in rules.ERRORS:
@@ -52,7 +49,7 @@ class _Session:
             if exchange.status == 422 and expectation.body is not None:  # a non-object body: VAL-9, a SHOULD
                 checks.error_code("VAL-10", exchange, 422, "a rejected body is a VALIDATION_ERROR")
             read = self.api.get()
-            stored = _fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
+            stored = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
             checks.fields_equal(
                 "VAL-12", f"a rejected request (HTTP {exchange.status}) changes nothing", before, stored, exchange, read
             )
