@@ -7,14 +7,15 @@ the catalogue and the reason it is accepted::
       reason: malformed JSON gets 400 until ticket API-123 ships
 
 A failure of a listed rule does not fail the run; it is reported as *accepted (baseline)*. A listed
-rule that now passes is reported as removable, so the list only shrinks. An unknown rule ID or a
+rule that now passes is reported as removable, so the list only shrinks (the gate decides both:
+``conformance.gate``). An unknown rule ID or a
 malformed file is a usage error, raised as :class:`BaselineError` with a one-line message.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,6 @@ import yaml
 
 from conformance import requirements
 from conformance.config import ConfigError
-from conformance.results import Outcome, RuleResult
-
-#: What happened to an entry in a run.
-ACCEPTED = "accepted"  # the rule failed and the entry kept it from failing the run
-REMOVABLE = "removable"  # the rule passes: delete the entry
-KEPT = "kept"  # the rule was not failed, but not passed either (warning, skipped, not judged): keep it
 
 
 class BaselineError(ConfigError):
@@ -54,15 +49,6 @@ class Baseline:
 
     def reason(self, rule_id: str) -> str | None:
         return next((e.reason for e in self.entries if e.rule == rule_id), None)
-
-    def statuses(self, rules: Iterable[RuleResult]) -> dict[str, str]:
-        """Each entry's status (:data:`ACCEPTED`, :data:`REMOVABLE`, :data:`KEPT`), by rule ID."""
-        outcomes = {r.requirement.id: r.outcome for r in rules}
-        statuses = {}
-        for entry in self.entries:
-            outcome = outcomes.get(entry.rule, Outcome.SKIP)
-            statuses[entry.rule] = {Outcome.FAIL: ACCEPTED, Outcome.PASS: REMOVABLE}.get(outcome, KEPT)
-        return statuses
 
 
 def load(path: Path) -> Baseline:

@@ -75,8 +75,7 @@ def build_run_parser() -> argparse.ArgumentParser:
             target.add_argument(option.flag, dest=option.dest, action="store_true", help=f"{option.help} [env: {envs}=1]")
         else:
             target.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=f"{option.help} [env: {envs}]")
-    gate = parser.add_argument_group("gate and output")
-    gate.add_argument("--strict", action="store_true", help="SHOULD violations fail the run too [env: CONFORMANCE_STRICT=1]")
+    gate = parser.add_argument_group("output")
     gate.add_argument("--junitxml", metavar="FILE", help="the JUnit file for CI (default: REPORT_DIR/junit.xml)")
     return parser
 
@@ -94,8 +93,6 @@ def pytest_args(args: argparse.Namespace, extra: Sequence[str], environ: dict[st
             argv += [option.flag] if value else []
         elif value is not None:
             argv += [option.flag, value]
-    if args.strict:
-        argv.append("--strict")
     raw = cfg.RawOptions({"report_dir": args.report_dir}, dict(os.environ) if environ is None else environ)
     report_dir = raw.get("report_dir")
     argv += ["--junitxml", args.junitxml or str(Path(report_dir or "reports") / "junit.xml")]

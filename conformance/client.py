@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from conformance.config import Secret, Settings
+from conformance.evidence import CannotJudge
 from conformance.pacing import Pacer, retry_after
 from conformance.redaction import Redactor
 from conformance.rules import JSON
@@ -36,12 +37,21 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+#: Transport failures in a row (refused connections, timeouts) after which the target is taken for
+#: down: the run stops within seconds rather than waiting out every test's timeout.
+DOWN_AFTER = 3
+
 #: The only methods the suite sends: it never creates, replaces or deletes anything.
 SAFE_METHODS = frozenset({"GET", "PATCH"})
 
 
-class TargetError(Exception):
+class TargetError(CannotJudge):
     """The target could not be reached or answered at the transport level; nothing was judged."""
+
+
+class Corrupted(CannotJudge):
+    """An earlier violation left the configured collection where no later test can judge it (an applied
+    ``id`` re-keyed it, say): requests for it are not judged, rather than blamed for it."""
 
 
 class BrokenResponse(TargetError):
@@ -65,13 +75,16 @@ class UnsafeMethod(ValueError):
     """A test asked for a method other than GET and PATCH: a bug of the suite, refused before sending."""
 
 
-def curl(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None) -> str:
-    """A copy-pasteable ``curl`` command (give it redacted headers and body)."""
+def curl(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None, key_label: str | None = None) -> str:
+    """A copy-pasteable ``curl`` command (give it redacted headers and body); ``key_label`` says which
+    key the masked one was, so that the reproduction reproduces."""
     parts = ["curl", "-sS", "-X", method, shlex.quote(url)]
     for name, value in headers:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if body is not None:
         parts += ["--data-binary", shlex.quote(body.decode("utf-8", errors="backslashreplace"))]
+    if key_label:
+        parts.append(f"  # *** is {key_label}")
     return " ".join(parts)
 
 
@@ -87,6 +100,8 @@ class Exchange:
     response_headers: tuple[tuple[str, str], ...]
     response_body: bytes
     elapsed_ms: float
+    #: Which key the masked ``X-API-Key`` was (``None``: no key, or one shown as it is).
+    key_label: str | None = None
 
     def header(self, name: str) -> str | None:
         """A response header, by case-insensitive name."""
@@ -109,7 +124,7 @@ class Exchange:
 
     def curl(self) -> str:
         """A copy-pasteable ``curl`` command for the request, the key shown as ``***``."""
-        return curl(self.method, self.url, self.request_headers, self.request_body)
+        return curl(self.method, self.url, self.request_headers, self.request_body, self.key_label)
 
     def describe(self, limit: int = 1500) -> str:
         """The response as a reader wants to see it: status line, media type, body (truncated)."""
@@ -175,12 +190,31 @@ class Client:
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
         # No cookie jar: a cookie set in answer to one key must never authenticate another request.
         no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._failures = 0  # transport failures in a row
+        #: Set when a violation moved the collection's identity beyond repair (``suite.support.repair_identity``).
+        self.corrupted = ""
+        #: Set once the target stopped answering (:data:`DOWN_AFTER` failures in a row): one line saying so.
+        self.down = ""
+        #: Once down, refuse further requests at once (the tests' requests); the restore turns it off to try anyway.
+        self.fail_fast = True
         self._http = httpx.Client(
             base_url=settings.base_url, timeout=timeout, limits=limits, follow_redirects=False, cookies=no_cookies
         )
 
     def close(self) -> None:
         self._http.close()
+
+    def _note_failure(self, error: TargetError) -> None:
+        """Count a refused connection or a timeout; :data:`DOWN_AFTER` in a row mean the target is down."""
+        if isinstance(error, OutOfTime):
+            return
+        self._failures += 1
+        if self._failures >= DOWN_AFTER and not self.down:
+            when = time.strftime("%H:%M:%S")
+            self.down = self.redactor.text(
+                f"the target {self.settings.base_url} stopped answering at {when} "
+                f"({self._failures} requests in a row failed; the last: {error})"
+            )
 
     def path(self, org_id: str | None = None, collection_id: str | None = None) -> str:
         org = self.settings.org_id if org_id is None else org_id
@@ -218,26 +252,49 @@ class Client:
         request_headers: dict[str, str] = {}
         if key is MISSING:
             key = self.settings.api_key
+        key_label, shown_key = None, None
         if key is not None:
-            request_headers[key_header] = key.reveal() if isinstance(key, Secret) else key
+            value = request_headers[key_header] = key.reveal() if isinstance(key, Secret) else key
+            if isinstance(key, Secret):
+                key_label = key.label
+            elif self.redactor.text(value) != value:
+                key_label = "a key made from a configured one"
+            else:
+                shown_key = value  # a made-up key, no secret: the reproduction shows it as it is
         if body is not MISSING:
             content = encode_json(body)
         if content is not None and content_type is not None:
             request_headers["Content-Type"] = content_type
         request_headers.update(headers or {})
         url = self.path(org_id, collection_id)
-        response, started = self._exchange(method, url, content, request_headers)
+        if self.down and self.fail_fast:
+            raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")
+        try:
+            response, started = self._exchange(method, url, content, request_headers)
+        except BrokenResponse:
+            self._failures = 0  # the target answers, brokenly: judged, and alive
+            raise
+        except TargetError as error:
+            self._note_failure(error)
+            raise
+        self._failures = 0
         exchange = Exchange(
             method=method,
             url=self.redactor.text(str(response.request.url)),
-            request_headers=tuple((k, self.redactor.header(k, v)) for k, v in request_headers.items()),
+            request_headers=tuple(
+                (k, shown_key if k == key_header and shown_key is not None else self.redactor.header(k, v))
+                for k, v in request_headers.items()
+            ),
             request_body=None if content is None else self._redact_bytes(content),
             status=response.status_code,
             response_headers=tuple((k, self.redactor.header(k, v)) for k, v in response.headers.items()),
             response_body=self._redact_bytes(response.content),
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            key_label=key_label,
         )
         self.recorder.add(exchange)
+        if self.corrupted and org_id is None and collection_id is None and exchange.status == 404:
+            raise Corrupted(f"not judged: {self.corrupted}")
         return exchange
 
     def _exchange(self, method: str, url: str, content: bytes | None, headers: dict[str, str]) -> tuple[httpx.Response, float]:

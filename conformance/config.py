@@ -21,12 +21,15 @@ class ConfigError(Exception):
 
 
 class Secret:
-    """A string that never shows itself: ``str()`` and ``repr()`` give ``***``."""
+    """A string that never shows itself: ``str()`` and ``repr()`` give ``***``. Its ``label`` says
+    which key it is (``the configured key (CONFORMANCE_API_KEY)``), for a reproduction that shows
+    ``***`` in its place."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "label")
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, label: str = "a key") -> None:
         self._value = value
+        self.label = label
 
     def reveal(self) -> str:
         return self._value
@@ -55,6 +58,8 @@ class Option:
     metavar: str = "VALUE"
     repeatable: bool = False
     is_flag: bool = False
+    #: pytest has this option itself (``--strict``): the plugin reads it rather than adding it.
+    pytest_native: bool = False
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -135,6 +140,14 @@ OPTIONS: tuple[Option, ...] = (
         "generated examples per property test, overriding the profile",
         "N",
     ),
+    Option(
+        "strict",
+        "--strict",
+        ("CONFORMANCE_STRICT",),
+        "SHOULD violations fail the run too (pytest's own --strict, which also turns on its strict markers)",
+        is_flag=True,
+        pytest_native=True,
+    ),
     Option("seed", "--seed", ("CONFORMANCE_SEED",), "hypothesis seed, to replay a run (default: printed)", "N"),
     Option(
         "baseline",
@@ -153,6 +166,10 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 OPTIONS_BY_DEST: dict[str, Option] = {o.dest: o for o in OPTIONS}
+
+#: What a reproduction says in place of each configured key.
+API_KEY = "the configured key (--api-key, CONFORMANCE_API_KEY)"
+FOREIGN_KEY = "the foreign tenant's key (--foreign-api-key, CONFORMANCE_FOREIGN_API_KEY)"
 
 
 def describe(dest: str) -> str:
@@ -278,7 +295,7 @@ def _tenant(raw: RawOptions) -> ForeignTenant | None:
     missing = [describe(name) for name in names if not given[name]]
     if missing:
         raise ConfigError(f"the foreign tenant is incomplete: missing {', '.join(missing)}")
-    return ForeignTenant(given["foreign_org_id"], given["foreign_collection_id"], Secret(given["foreign_api_key"]))
+    return ForeignTenant(given["foreign_org_id"], given["foreign_collection_id"], Secret(given["foreign_api_key"], FOREIGN_KEY))
 
 
 def load(
@@ -308,7 +325,7 @@ def load(
         "profile": profile,
         "examples": _number(raw, "examples", int, None, 1),
         "seed": _number(raw, "seed", int, None, 0),
-        "strict": strict or raw.environ.get("CONFORMANCE_STRICT", "").strip().lower() not in ("", "0", "false", "no", "off"),
+        "strict": strict or _flag(raw, "strict"),
         "baseline": Path(raw.get("baseline")) if raw.get("baseline") else None,
     }
     base_url = raw.get("base_url")
@@ -319,11 +336,13 @@ def load(
         stub = dict(stub_values(fault))
         return Settings(
             base_url=stub["base_url"],
-            api_key=Secret(stub["api_key"]),
+            api_key=Secret(stub["api_key"], API_KEY),
             org_id=stub["org_id"],
             collection_id=stub["collection_id"],
             track_ids=tuple(stub["track_ids"]),
-            foreign=ForeignTenant(stub["foreign_org_id"], stub["foreign_collection_id"], Secret(stub["foreign_api_key"])),
+            foreign=ForeignTenant(
+                stub["foreign_org_id"], stub["foreign_collection_id"], Secret(stub["foreign_api_key"], FOREIGN_KEY)
+            ),
             stub=True,
             stub_fault=fault,
             **common,
@@ -346,7 +365,7 @@ def load(
     collection_id = str(raw.get("collection_id"))
     return Settings(
         base_url=str(base_url).rstrip("/"),
-        api_key=Secret(str(raw.get("api_key"))),
+        api_key=Secret(str(raw.get("api_key")), API_KEY),
         org_id=str(raw.get("org_id")),
         collection_id=collection_id,
         track_ids=_track_ids(raw),

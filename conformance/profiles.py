@@ -8,12 +8,14 @@ replayed exactly with ``--seed N``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import hypothesis
 from hypothesis import HealthCheck, Phase
 
+from conformance import evidence
 from conformance.config import Settings
 
 #: Examples per property test of weight 1, by profile.
@@ -45,10 +47,23 @@ def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: An
 
 
 def property_test(settings: Settings, weight: float = 1.0, **overrides: Any) -> Callable[[F], F]:
-    """Decorate an inner ``@given`` function with the run's profile and seed."""
+    """Decorate an inner ``@given`` function with the run's profile and seed. Put it above ``@given``."""
 
     def decorate(test: F) -> F:
         seeded = hypothesis.seed(settings.seed)(test) if settings.seed is not None else test
         return hypothesis_settings(settings, weight, **overrides)(seeded)
 
     return decorate
+
+
+def example(test: F) -> F:
+    """Decorate the function under ``@given``: the soft violations of an example fail that example
+    (``conformance.evidence``), so that hypothesis sees them and shrinks them."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = test(*args, **kwargs)
+        evidence.flush()
+        return result
+
+    return cast(F, run)

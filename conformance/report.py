@@ -1,8 +1,8 @@
 """The conformance report: ``conformance.json`` (the source), rendered as Markdown and as HTML.
 
-The JSON document is built from the run's results (``conformance.results``) and is the only input
-of the renderers (``report_md``, ``report_html``), so ``conformance report FILE.json`` re-renders
-exactly what the run wrote. Dependencies point one way: the report reads results; nothing reads the
+The JSON document renders the run's one verdict (``conformance.gate``) and is the only input of the
+renderers (``report_md``, ``report_html``), so ``conformance report FILE.json`` re-renders exactly
+what the run wrote. Dependencies point one way: the report reads the verdict; nothing reads the
 report. Every string is redacted once more before anything is written (the exchanges already are).
 
 The format is versioned (:data:`FORMAT`) and documented in the README, section "Reports".
@@ -20,23 +20,14 @@ from typing import Any
 from conformance import __version__, report_html, report_md, requirements
 from conformance import baseline as baselines
 from conformance.config import Settings
+from conformance.gate import STATUS_ORDER, RuleStatus, Verdict
 from conformance.redaction import Redactor
-from conformance.results import ExitCode, FreedomObservation, Outcome, RuleResult, TestResult, by_rule
+from conformance.results import NO_TEST, FreedomObservation
 
 FORMAT = "conformance-report/1"
 JSON_NAME, MD_NAME, HTML_NAME = "conformance.json", "conformance.md", "conformance.html"
-
-#: The verdict word of each exit status.
-VERDICTS: dict[int, str] = {
-    ExitCode.OK: "pass",
-    ExitCode.VIOLATED: "fail",
-    ExitCode.INTERRUPTED: "interrupted",
-    ExitCode.NOT_JUDGED: "not judged",
-    ExitCode.USAGE: "usage error",
-}
-
-ORDER = report_md.ORDER
-NO_TEST = "no test of this run judged this rule (none selected, or none written yet)"
+ORDER = STATUS_ORDER
+__all__ = ["FORMAT", "NO_TEST", "ReportError", "RunInfo", "build", "load", "render", "write"]
 
 
 class ReportError(Exception):
@@ -44,26 +35,21 @@ class ReportError(Exception):
 
 
 @dataclass(frozen=True)
-class RunFacts:
-    """What the report needs to know of one run."""
+class RunInfo:
+    """What the report says of the run besides its verdict."""
 
     settings: Settings
-    tests: Sequence[TestResult]
-    exit_status: int
     started: datetime
     finished: datetime
-    freedoms: Sequence[FreedomObservation] = ()
     baseline: baselines.Baseline | None = None
-    notes: Sequence[str] = ()
+    #: Freedoms observed outside a test (the tests' own come with their results).
+    freedoms: Sequence[FreedomObservation] = ()
 
 
-def build(facts: RunFacts) -> dict[str, Any]:
-    """The JSON document of a run (see the README for every field)."""
-    settings = facts.settings
-    rules = by_rule(list(facts.tests))
-    accepted = facts.baseline.rules if facts.baseline is not None else frozenset()
-    entries = [_rule(rule, facts.baseline, accepted) for rule in rules]
-    counts = {status: sum(1 for e in entries if e["status"] == status) for status in ORDER}
+def build(info: RunInfo, verdict: Verdict) -> dict[str, Any]:
+    """The JSON document of a run (see the README for every field): a rendering of ``verdict``."""
+    settings = info.settings
+    observations = [*info.freedoms, *(o for t in verdict.tests for o in t.result.freedoms)]
     document: dict[str, Any] = {
         "format": FORMAT,
         "suite": {"name": "music-collection-conformance", "version": __version__},
@@ -74,70 +60,55 @@ def build(facts: RunFacts) -> dict[str, Any]:
             "stub_fault": settings.stub_fault,
         },
         "run": {
-            "started": facts.started.isoformat(timespec="seconds"),
-            "finished": facts.finished.isoformat(timespec="seconds"),
-            "duration_seconds": round((facts.finished - facts.started).total_seconds(), 3),
+            "started": info.started.isoformat(timespec="seconds"),
+            "finished": info.finished.isoformat(timespec="seconds"),
+            "duration_seconds": round((info.finished - info.started).total_seconds(), 3),
             "profile": settings.profile,
             "examples": settings.examples,
             "seed": settings.seed,
             "strict": settings.strict,
-            "baseline": None if facts.baseline is None else str(facts.baseline.path),
-            "tests": len(facts.tests),
+            "baseline": None if info.baseline is None else str(info.baseline.path),
+            "tests": len(verdict.tests),
         },
-        "verdict": _verdict(facts.exit_status, entries, list(facts.notes)),
-        "counts": counts,
-        "rules": entries,
-        "freedoms": _freedoms(facts.freedoms),
-        "baseline": _baseline(facts.baseline, rules),
+        "verdict": {
+            "status": verdict.word,
+            "exit_status": int(verdict.exit_status),
+            "summary": verdict.summary,
+            "notes": list(verdict.notes),
+        },
+        "counts": verdict.counts,
+        "rules": [_rule(rule) for rule in verdict.rules],
+        "freedoms": _freedoms(observations),
+        "baseline": _baseline(info.baseline, verdict),
     }
     redacted: dict[str, Any] = _redacted(document, Redactor(settings.secrets()))
     return redacted
 
 
-def _rule(rule: RuleResult, baseline: baselines.Baseline | None, accepted: frozenset[str]) -> dict[str, Any]:
-    req = rule.requirement
-    outcome = rule.outcome
-    status = "accepted" if outcome is Outcome.FAIL and req.id in accepted else outcome.value
-    problem = rule.first_problem
-    message, test, evidence = "", None, []
+def _rule(rule: RuleStatus) -> dict[str, Any]:
+    result = rule.result
+    req = result.requirement
+    problem = result.first_problem
     if problem is not None:
-        message, test, evidence = problem.message, problem.nodeid, [vars(e) for e in problem.evidence]
-    elif outcome is Outcome.SKIP:
-        skipped = next((t for t in rule.tests if t.message), None)
-        message, test = (skipped.message, skipped.nodeid) if skipped else (NO_TEST, None)
+        test, finding = problem
+        message, nodeid, evidence = finding.message, test.nodeid, [vars(e) for e in finding.evidence]
+    else:
+        message, nodeid, evidence = result.reason, None, []
+        if result.outcome.value == "skip":
+            nodeid = next((t.nodeid for t, f in result.findings if f.message), None)
     return {
         "id": req.id,
         "section": requirements.SECTIONS.get(req.section, req.section),
         "level": req.level.value,
         "text": req.text,
-        "outcome": outcome.value,
-        "status": status,
-        "accepted_reason": baseline.reason(req.id) if baseline is not None and status == "accepted" else None,
+        "outcome": result.outcome.value,
+        "status": rule.status,
+        "accepted_reason": rule.accepted_reason,
         "message": message.strip(),
-        "test": test,
+        "test": nodeid,
         "evidence": evidence,
-        "tests": [{"test": t.nodeid, "outcome": t.outcome.value, "seconds": round(t.duration, 3)} for t in rule.tests],
+        "tests": [{"test": t.nodeid, "outcome": f.outcome.value, "seconds": round(t.duration, 3)} for t, f in result.findings],
     }
-
-
-def _verdict(exit_status: int, entries: list[dict[str, Any]], notes: list[str]) -> dict[str, Any]:
-    status = VERDICTS.get(exit_status, "error")
-    ids = {s: [e["id"] for e in entries if e["status"] == s] for s in ORDER}
-    if status == "fail":
-        summary = f"{len(ids['fail'])} rule(s) violated: {', '.join(ids['fail'])}"
-    elif status == "pass":
-        summary = "every judged MUST rule holds"
-        if ids["warning"]:
-            summary += f"; {len(ids['warning'])} SHOULD rule(s) warn: {', '.join(ids['warning'])}"
-    elif status == "interrupted":
-        summary = "the run was interrupted; rules not reached are skipped"
-    elif status == "not judged":
-        summary = "the target could not be judged"
-    else:
-        summary = f"the run ended with status {exit_status}"
-    if ids["accepted"]:
-        summary += f"; {len(ids['accepted'])} violation(s) accepted by the baseline: {', '.join(ids['accepted'])}"
-    return {"status": status, "exit_status": exit_status, "summary": summary, "notes": [n for n in notes if n]}
 
 
 def _freedoms(observations: Sequence[FreedomObservation]) -> list[dict[str, Any]]:
@@ -158,13 +129,14 @@ def _freedoms(observations: Sequence[FreedomObservation]) -> list[dict[str, Any]
     return result
 
 
-def _baseline(baseline: baselines.Baseline | None, rules: list[RuleResult]) -> dict[str, Any] | None:
+def _baseline(baseline: baselines.Baseline | None, verdict: Verdict) -> dict[str, Any] | None:
     if baseline is None:
         return None
-    statuses = baseline.statuses(rules)
     return {
         "file": str(baseline.path),
-        "entries": [{"rule": e.rule, "reason": e.reason, "status": statuses[e.rule]} for e in baseline.entries],
+        "entries": [
+            {"rule": e.rule, "reason": e.reason, "status": verdict.baseline.get(e.rule, "kept")} for e in baseline.entries
+        ],
     }
 
 

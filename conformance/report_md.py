@@ -11,13 +11,13 @@ ORDER = ("fail", "warning", "error", "accepted", "skip", "pass")
 TITLES = {
     "fail": "Failures",
     "warning": "Warnings",
-    "error": "Not judged (errors)",
+    "error": "Not judged",
     "accepted": "Accepted by the baseline",
 }
 LABELS = {
     "fail": "FAIL",
     "warning": "WARNING",
-    "error": "ERROR",
+    "error": "NOT JUDGED",
     "accepted": "accepted (baseline)",
     "skip": "skipped",
     "pass": "pass",

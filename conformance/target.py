@@ -115,6 +115,10 @@ class Target:
             raise RestoreFailed(self._failure(f"PATCH answered HTTP {written.status}, read-back {restored!r}"))
         return "collection restored and verified"
 
+    def originals(self) -> str:
+        """Where the original values are, for a message that says to put them back by hand."""
+        return f"the original fields of collection {self.settings.collection_id} were {self.snapshot!r}; put them back by hand"
+
     def _failure(self, why: str) -> str:
         return (
             f"RESTORE FAILED for collection {self.settings.collection_id} at {self.settings.base_url}: {why}. "

@@ -7,12 +7,7 @@ the rest of the suite would only add cost. A run that does not catch the fault r
 
 from __future__ import annotations
 
-import re
-from collections.abc import Generator
-
 import pytest
-
-_RULE_ID = re.compile(r"\[([A-Z]+-\d+)\]")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,15 +28,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: not _named(item) & rules)  # stable: otherwise the suite's order
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
-    result = yield
-    rules = _rules(item.config)
-    props = item.user_properties
-    if rules and ("outcome", "fail") in props:
-        message = next((str(value) for name, value in props if name == "message"), "")
-        first = message.strip().splitlines()[0] if message.strip() else ""
-        named = {str(value) for name, value in props if name == "requirement"} | set(_RULE_ID.findall(first))
-        if named & rules:
-            item.session.shouldfail = f"mutation self-test: {item.nodeid} fails naming {', '.join(sorted(named & rules))}"
-    return result
+class _Stopper:
+    """Stops the run once a test found one of the fault's rules violated (on that rule's own evidence)."""
+
+    def __init__(self, rules: set[str]) -> None:
+        self.rules = rules
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "conformance", None)
+        if data is None or report.when != "teardown" or self.session is None:
+            return
+        violated = {f["rule_id"] for f in data["findings"] if f["outcome"] == "fail"} & self.rules
+        if violated:
+            self.session.shouldfail = f"mutation self-test: {report.nodeid} fails naming {', '.join(sorted(violated))}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    rules = _rules(config)
+    if rules:
+        config.pluginmanager.register(_Stopper(rules), "mutation-stopper")

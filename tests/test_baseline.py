@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import baseline, requirements
-from conformance.results import Outcome, RuleResult
+from conformance import baseline
 
 
 def test_yaml_and_json_give_the_same_entries() -> None:
@@ -48,13 +47,3 @@ def test_malformed_files_are_one_line_errors(text: str, message: str) -> None:
 def test_an_unreadable_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(baseline.BaselineError, match="cannot read it"):
         baseline.load(tmp_path / "absent.yaml")
-
-
-def test_entry_statuses_follow_the_rule_outcomes() -> None:
-    accepted = baseline.parse("- {rule: VAL-1, reason: a}\n- {rule: VAL-2, reason: b}\n- {rule: VAL-9, reason: c}\n")
-    rules = [
-        RuleResult(requirements.BY_ID["VAL-1"], Outcome.FAIL),
-        RuleResult(requirements.BY_ID["VAL-2"], Outcome.PASS),
-        RuleResult(requirements.BY_ID["VAL-9"], Outcome.WARNING),
-    ]
-    assert accepted.statuses(rules) == {"VAL-1": "accepted", "VAL-2": "removable", "VAL-9": "kept"}

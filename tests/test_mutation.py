@@ -120,6 +120,7 @@ def test_reading_a_junit_file_finds_failed_rules(tmp_path: Path) -> None:
     junit.write_text(
         '<testsuites><testsuite><testcase classname="c" name="t">'
         '<properties><property name="requirement" value="SEM-3"/><property name="outcome" value="fail"/>'
+        '<property name="violated" value="VAL-3"/>'
         '<property name="message" value="[VAL-3] too long&#10;  rule (MUST): ..."/></properties>'
         '<failure message="x">trace</failure></testcase>'
         '<testcase classname="c" name="u"><properties><property name="requirement" value="SEM-1"/>'

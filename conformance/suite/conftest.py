@@ -9,11 +9,13 @@ import pytest
 from conformance import plugin
 from conformance.client import Client
 from conformance.config import ForeignTenant, Settings
+from conformance.gate import Restore, Stop
+from conformance.run import Run
 from conformance.target import NotJudged, RestoreFailed, Target
 
 
-def _run(request: pytest.FixtureRequest) -> plugin.RunState:
-    run = plugin.state(request.config)
+def _run(request: pytest.FixtureRequest) -> Run:
+    run = plugin.run_of(request.config)
     if run is None:  # pragma: no cover - the plugin activates whenever these tests are collected
         raise RuntimeError("the conformance plugin is not active")
     return run
@@ -35,16 +37,19 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
         target.preflight()
     except NotJudged as error:
         client.close()
+        run.halt(Stop.UNJUDGEABLE, f"conformance: {error}")
         pytest.exit(f"conformance: {error}", returncode=3)
     try:
         yield target
     finally:
+        client.fail_fast, client.corrupted = False, ""  # the restore tries whatever state the run left
         try:
-            run.restore_message = target.restore()
-        except RestoreFailed as error:
-            run.restore_failed = True
-            run.restore_message = str(error)
-            raise
+            message = target.restore()
+            run.restore = Restore("unchanged" if "unchanged" in message else "verified", message)
+        except RestoreFailed as error:  # the verdict says so, loudly: not this test's failure
+            run.restore = Restore("failed", str(error))
+        except Exception as error:  # a bug of the restore must not hide that the collection may be changed
+            run.restore = Restore("failed", f"RESTORE FAILED: {type(error).__name__}: {error}; {target.originals()}")
         finally:
             client.close()
 
@@ -81,7 +86,7 @@ def missing_id() -> str:
 
 
 @pytest.fixture
-def baseline(api: Client) -> dict[str, object]:
+def known_state(api: Client) -> dict[str, object]:
     """Give every field of the collection a known, non-null value first; returns the state read back."""
     from conformance.suite.support import reset
 

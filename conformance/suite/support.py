@@ -1,4 +1,5 @@
-"""Steps the conformance tests share: read the collection, PATCH and expect success, unique values."""
+"""Steps the conformance tests share: read the collection, PATCH and expect success, unique values,
+and the guard that keeps one bad write from being blamed on every later test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from conformance import checks, rules
 from conformance.client import Client, Exchange
 from conformance.config import Secret
+from conformance.evidence import CannotJudge
 from conformance.rules import JSON
 
 
@@ -30,11 +32,54 @@ def read(
     return checks.collection(rule_id, exchange, collection_id or api.settings.collection_id)
 
 
+def repair_identity(api: Client, rule_id: str, before: Mapping[str, JSON], *exchanges: Exchange) -> None:
+    """After a PATCH that sent read-only fields: ``id``, ``created_at`` and ``track_count`` must be as
+    ``before`` (else a violation of ``rule_id``, SEM-5). A target that applied them is put back by
+    sending the original values (it applies those too), so that later tests are judged on their own;
+    when that fails, every later test that meets the moved collection is not judged (see
+    :class:`conformance.client.Corrupted`)."""
+    after = stable_of(api)
+    if after == stable(before):
+        checks.holds(rule_id)
+        return
+    api.patch({k: before[k] for k in ("id", "created_at", "track_count")})
+    repaired = stable_of(api) == stable(before)
+    if not repaired:
+        api.corrupted = (
+            f"an earlier PATCH applied read-only fields ({rule_id}) and the collection could not be put back: "
+            f"{dict(after or {})} instead of {stable(before)}"
+        )
+    checks.fields_equal(rule_id, "id, created_at and track_count never change", stable(before), after or {}, *exchanges)
+
+
+def stable_of(api: Client) -> dict[str, JSON] | None:
+    """The read-only fields of the configured collection as a read returns them (``None``: not readable)."""
+    exchange = api.get()
+    try:
+        document = exchange.json()
+    except ValueError:
+        return None
+    return stable(document) if exchange.status == 200 and isinstance(document, dict) else None
+
+
 def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH is accepted") -> tuple[Exchange, dict[str, JSON]]:
     """PATCH the configured collection, expecting 200 and the collection object."""
     exchange = api.patch(body)
     checks.expect_status(rule_id, exchange, {200}, title)
     return exchange, checks.collection(rule_id, exchange, api.settings.collection_id)
+
+
+def patch_applied(
+    api: Client, rule_id: str, body: dict[str, JSON], before: Mapping[str, JSON], title: str = "a valid PATCH is accepted"
+) -> tuple[Exchange, dict[str, JSON]]:
+    """PATCH ``body`` (valid), expect 200, then read back: each difference is named by the rule it
+    breaks (``rule_id`` for a sent value not kept, SEM-1 for an omitted field changed, SEM-6 for an
+    answer that is not the stored state; see :func:`conformance.checks.applied`). Returns the 200 exchange
+    and the state read back."""
+    exchange, returned = patch_ok(api, rule_id, body, title)
+    stored = read(api, rule_id)
+    checks.applied(body, fields(before), fields(returned), fields(stored), exchange, sent_rule=rule_id)
+    return exchange, stored
 
 
 def reset(api: Client, rule_id: str) -> dict[str, JSON]:
@@ -60,7 +105,7 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
     return fields(read(api, rule_id))
 
 
-class TrackRefused(Exception):
+class TrackRefused(CannotJudge):
     """A configured track id is not one the target knows: the run cannot be judged with it."""
 
 

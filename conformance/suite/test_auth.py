@@ -6,6 +6,7 @@ import pytest
 
 from conformance import checks
 from conformance.client import Client
+from conformance.config import Secret
 from conformance.suite.support import state, unique
 
 BAD_KEYS = {
@@ -22,7 +23,23 @@ BAD_KEYS = {
 }
 
 
-def _bad_key(api: Client, kind: str) -> str:
+#: How each key made from the configured one is made, for the reproduction that shows it as ``***``.
+DERIVATIONS = {
+    "truncated": "less its last character",
+    "extended": "plus the character x",
+    "bearer": 'as "Bearer <key>"',
+    "case-swapped": "case-swapped",
+    "list, real last": 'as "sk_bogus, <key>"',
+    "list, real first": 'as "<key>, sk_bogus"',
+}
+
+
+def _bad_key(api: Client, kind: str) -> Secret | str:
+    """A wrong key: a made-up one as it is, or one made from the configured key, which is a secret
+    too (masked, should the target echo it) and says how it was made."""
+    literal = BAD_KEYS[kind]
+    if literal is not None:
+        return literal
     real = api.settings.api_key.reveal()
     derived = {
         "truncated": real[:-1],
@@ -31,12 +48,9 @@ def _bad_key(api: Client, kind: str) -> str:
         "case-swapped": real.swapcase(),
         "list, real last": f"sk_bogus, {real}",
         "list, real first": f"{real}, sk_bogus",
-    }
-    value = BAD_KEYS[kind] if BAD_KEYS[kind] is not None else derived[kind]
-    assert value is not None
-    if BAD_KEYS[kind] is None:  # made from the real key: it is a secret too, should the target echo it
-        api.redactor.add(value)
-    return value
+    }[kind]
+    api.redactor.add(derived)
+    return Secret(derived, f"the configured key (CONFORMANCE_API_KEY), {DERIVATIONS[kind]}")
 
 
 @pytest.mark.requirement("AUTH-1")
@@ -49,7 +63,7 @@ def test_missing_key_gets_401(api: Client) -> None:
 @pytest.mark.parametrize("kind", BAD_KEYS)
 def test_unknown_or_malformed_key_gets_401(api: Client, kind: str) -> None:
     key = _bad_key(api, kind)
-    if key == api.settings.api_key.reveal():
+    if (key.reveal() if isinstance(key, Secret) else key) == api.settings.api_key.reveal():
         pytest.skip(f"the key has no {kind} form")
     exchange = api.patch({"description": unique("bad key")}, key=key)
     checks.error_code("AUTH-2", exchange, 401, f"a request with a {kind} key is rejected like one without a key")
@@ -82,14 +96,16 @@ def test_unauthenticated_invalid_body_gets_401_not_422(api: Client, body: object
     checks.expect_status("AUTH-5", exchange, {401}, "an unauthenticated request with an invalid body gets 401, not 422")
 
 
-@pytest.mark.requirement("AUTH-6")
+@pytest.mark.requirement("AUTH-6", "AUTH-1", "AUTH-2")
 @pytest.mark.parametrize("key", ["none", "unknown"])
 @pytest.mark.parametrize("body", ["changes", "empty"])
 def test_rejected_request_changes_nothing(api: Client, key: str, body: str) -> None:
     before = state(api, "AUTH-6")
     sent = {"name": unique("401 name"), "description": unique("401 description"), "cover_track_id": None, "cover_image_url": None}
     exchange = api.patch(sent if body == "changes" else {}, key=None if key == "none" else BAD_KEYS["unknown"])
-    checks.expect_status("AUTH-6", exchange, {401}, "the request is rejected")
+    # a request the target does not reject breaks the rule of its key (AUTH-1, AUTH-2); AUTH-6 judges rejected ones
+    rule = "AUTH-1" if key == "none" else "AUTH-2"
+    checks.expect_status(rule, exchange, {401}, "the request is rejected")
     checks.fields_equal(
         "AUTH-6", "a rejected (401) request changes nothing, updated_at included", before, state(api, "AUTH-6"), exchange
     )

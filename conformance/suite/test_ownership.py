@@ -140,8 +140,7 @@ def _reveals_nothing(exchange: Exchange, values: dict[str, JSON], what: str, rul
     """A 404 for ``what`` (else a violation of ``rule_id``) whose body holds none of its values (OWN-5)."""
     checks.expect_status(rule_id, exchange, {404}, f"{what} is not found")
     leaked = _revealed(exchange, values)
-    if leaked:
-        raise checks.violation("OWN-5", f"a 404 body reveals {what}", "none of its field values", ", ".join(leaked), exchange)
+    checks.require("OWN-5", not leaked, f"a 404 body reveals {what}", "none of its field values", ", ".join(leaked), exchange)
 
 
 def _revealed(exchange: Exchange, values: dict[str, JSON]) -> list[str]:
@@ -182,15 +181,19 @@ def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: Foreign
         _reveals_nothing(exchange, current, "another organization's collection", "OWN-2" if under == "its-org" else "OWN-3")
 
 
-@pytest.mark.requirement("OWN-6")
+@pytest.mark.requirement("OWN-6", "OWN-1")
 def test_404_names_the_collection_id(api: Client, missing_id: str) -> None:
     exchange = api.patch({}, collection_id=missing_id)
-    checks.expect_status("OWN-6", exchange, {404}, "a missing collection is not found")
+    checks.expect_status("OWN-1", exchange, {404}, "a missing collection is not found")
     try:
         got = exchange.json()["error"]["details"]["collection_id"]
     except (ValueError, KeyError, TypeError):
         got = "<absent>"
-    if got != missing_id:
-        raise checks.violation(
-            "OWN-6", "a 404 names the collection", f"error.details.collection_id = {missing_id!r}", f"{got!r}", exchange
-        )
+    checks.require(
+        "OWN-6",
+        got == missing_id,
+        "a 404 names the collection",
+        f"error.details.collection_id = {missing_id!r}",
+        f"{got!r}",
+        exchange,
+    )

@@ -42,7 +42,7 @@ class _Session:
             returned = fields(checks.collection("RESP-1", exchange, self.api.settings.collection_id))
             read = self.api.get()
             stored = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
-            fuzzing.check_stored(expectation.body or {}, before, returned, stored, exchange, read)
+            checks.applied(expectation.body or {}, before, returned, stored, exchange, read, soft=False)
         else:
             if exchange.status in rules.ERRORS:
                 checks.envelope("RESP-2", exchange)
@@ -64,6 +64,7 @@ def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings,
 
     @profiles.property_test(settings, WEIGHTS["strict"])
     @given(case=fuzzing.cases(settings, "strict"))
+    @profiles.example
     def check(case: Case) -> None:
         if not fuzzing.only_body_varies(case):
             raise RuntimeError(f"the strict generation varied more than the body: {case!r}")
@@ -81,6 +82,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
 
     @profiles.property_test(settings, WEIGHTS["spec"])
     @given(case=fuzzing.cases(settings, "spec"))
+    @profiles.example
     def check(case: Case) -> None:
         assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
         try:
@@ -100,6 +102,7 @@ def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: 
 
     @profiles.property_test(settings, WEIGHTS["negative"])
     @given(case=fuzzing.cases(settings, "negative"))
+    @profiles.example
     def check(case: Case) -> None:
         assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
         expectation = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)

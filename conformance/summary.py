@@ -1,0 +1,65 @@
+"""The run on the terminal: the header before the first test, and the summary rendered from the verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from conformance.config import Settings
+
+if TYPE_CHECKING:
+    from conformance.run import Run
+
+Style = dict[str, bool]
+LOUD: Style = {"red": True, "bold": True}
+
+
+def header(settings: Settings) -> list[str]:
+    examples = "" if settings.examples is None else f" ({settings.examples} examples)"
+    return [
+        f"conformance target: {settings.target_label}",
+        f"conformance profile: {settings.profile}{examples}; seed: {settings.seed} (re-run with --seed {settings.seed}); "
+        f"strict: {settings.strict}",
+    ]
+
+
+def _first_line(text: str, limit: int = 150) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0][:limit] if stripped else ""
+
+
+def lines(run: Run) -> list[tuple[str, Style]]:
+    """The conformance section of the terminal summary: each rule that did not pass, the baseline,
+    the verdict (one loud line, then its notes), where the reports are, and what the run sent."""
+    verdict = run.verdict
+    assert verdict is not None
+    out: list[tuple[str, Style]] = []
+    order = ("fail", "warning", "error", "accepted", "skip")
+    for rule in sorted((r for r in verdict.rules if r.status in order), key=lambda r: order.index(r.status)):
+        problem = rule.result.first_problem
+        why = problem[1].message if problem else rule.result.reason
+        label = {"error": "NOTJUDGED", "accepted": "ACCEPTED"}.get(rule.status, rule.status.upper())
+        out.append((f"{label:9} {rule.id:8} {rule.result.requirement.level.value:6} {_first_line(why)}", {}))
+    for rule_id, fate in verdict.baseline.items():
+        if fate == "removable":
+            path = run.baseline.path if run.baseline is not None else "the baseline"
+            out.append((f"baseline entry {rule_id} can be removed: the rule passes now ({path})", {"yellow": True}))
+    client: Any = run.target.client if run.target is not None else None
+    if client is not None and client.recorder.rate_limited:
+        out.append((f"rate limited: {client.recorder.rate_limited} answers HTTP 429 waited out and retried (not judged)", {}))
+    from conformance.safety import IGNORED
+
+    out += [(line, {"yellow": True}) for line in IGNORED]
+    style: Style = {"green": True, "bold": True} if verdict.word == "pass" else LOUD
+    out.append((verdict.headline, style))
+    for note in verdict.notes:
+        loud = run.restore is not None and note == run.restore.message and run.restore.status == "failed"
+        out.append((note, LOUD if loud else {}))
+    if run.report_error:
+        out.append((run.report_error, LOUD))
+    if run.report_paths:
+        out.append((f"reports: {', '.join(run.report_paths)}", {}))
+    if client is not None:  # read by scripts/benchmark.py
+        out.append((f"requests: {client.recorder.total} sent to the target", {}))
+    counts = ", ".join(f"{n} {s}" for s, n in verdict.counts.items())
+    out.append((f"rules: {counts} (of {len(verdict.rules)}); target: {run.settings.target_label}", {}))
+    return out
