@@ -257,8 +257,8 @@ def fields_equal(
         rule_id,
         not diffs,
         title,
-        "; ".join(f"{k} = {_show(v)}" for k, (v, _) in diffs.items()),
-        "; ".join(f"{k} = {_show(got)}" for k, (_, got) in diffs.items()),
+        "; ".join(f"{k} = {show(v)}" for k, (v, _) in diffs.items()),
+        "; ".join(f"{k} = {show(got)}" for k, (_, got) in diffs.items()),
         *exchanges,
         soft=soft,
     )
@@ -267,10 +267,11 @@ def fields_equal(
 def _pairs(expected: Mapping[str, JSON], actual: Mapping[str, JSON] | None = None) -> str:
     """``name = value; ...`` of ``expected``'s names, with ``actual``'s values when given."""
     source = expected if actual is None else actual
-    return "; ".join(f"{k} = {_show(source.get(k, '<absent>'))}" for k in expected)
+    return "; ".join(f"{k} = {show(source.get(k, '<absent>'))}" for k in expected)
 
 
-def _show(value: JSON, limit: int = 120) -> str:
+def show(value: JSON, limit: int = 120) -> str:
+    """A value as a failure message shows it: ``repr``, long strings cut with their length."""
     text = repr(value)
     if isinstance(value, str) and len(value) > 20:
         text = f"{text[:limit]}{'...' if len(text) > limit else ''} ({len(value)} code points)"

@@ -45,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(*ids): the CONTRACT.md rule(s) a conformance test checks")
+    config.addinivalue_line(
+        "markers", "probe(factory, kind='rejection'): the requests a conformance test judges, sent in a batch"
+    )
 
 
 def _rule_ids(item: pytest.Item) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ must exit 0 with no failed test, and each SHOULD rule the variant breaks on purp
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import xml.etree.ElementTree as ET
@@ -98,6 +99,8 @@ class Verdict:
     seconds: float
     cases: list[Case] = field(default_factory=list)
     output: str = ""
+    #: The verdict word of the run's ``conformance.json`` (one verdict: it must agree with the exit status).
+    word: str = ""
 
     def with_outcome(self, outcome: str) -> list[Case]:
         return [c for c in self.cases if c.outcome == outcome]
@@ -112,13 +115,13 @@ class Verdict:
 
     @property
     def caught(self) -> bool:
-        """A fault's run exited 1, and a failed test names one of its rules."""
-        return self.returncode == 1 and bool(self.failed_rules & set(self.entry.expects))
+        """A fault's run exited 1, said FAIL in its report, and a failed test names one of its rules."""
+        return self.returncode == 1 and self.word == "fail" and bool(self.failed_rules & set(self.entry.expects))
 
     @property
     def passed(self) -> bool:
-        """A variant's (or the plain stub's) run exited 0 with no failed test."""
-        return self.returncode == 0 and not self.with_outcome("fail")
+        """A variant's (or the plain stub's) run exited 0, said PASS, with no failed test."""
+        return self.returncode == 0 and self.word == "pass" and not self.with_outcome("fail")
 
     @property
     def missing_warnings(self) -> set[str]:
@@ -133,7 +136,7 @@ class Verdict:
     def explain(self) -> str:
         """Why the verdict is what it is: for a reader who must fix the suite (or the entry)."""
         entry = self.entry
-        head = f"{entry.kind} {entry.name!r} ({', '.join(entry.expects) or entry.freedom or 'plain'}): exit {self.returncode}"
+        head = f"{entry.kind} {entry.name!r} ({', '.join(entry.expects) or entry.freedom or 'plain'}): exit {self.returncode}, verdict {self.word!r}"
         lines = [f"{head}, {self.seconds:.1f}s"]
         catchers = [c for c in self.with_outcome("fail") if c.rules & set(entry.expects)]
         if entry.kind == "fault" and self.caught:
@@ -162,7 +165,9 @@ def run_one(entry: Entry, out: Path) -> Verdict:
     started = time.perf_counter()
     run = run_suite(*entry.args(out), timeout=600)
     seconds = time.perf_counter() - started
-    return Verdict(entry, run.returncode, seconds, read_junit(out / "junit.xml"), run.output)
+    report = out / "conformance.json"
+    word = json.loads(report.read_text(encoding="utf-8"))["verdict"]["status"] if report.exists() else ""
+    return Verdict(entry, run.returncode, seconds, read_junit(out / "junit.xml"), run.output, word)
 
 
 def workers() -> int:

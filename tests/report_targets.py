@@ -79,3 +79,14 @@ def served(app: StubApp) -> Iterator[list[str]]:
         for track in seed.track_ids:
             args += ["--track-id", track]
         yield args
+
+
+class AnyKeyAccepted(CanaryKey):
+    """Any non-empty key is taken for the caller's: AUTH-2 (and AUTH-3) are violated, and a request
+    with a wrong key changes the collection (a consequence, not an AUTH-6 violation: AUTH-6 judges
+    rejected requests)."""
+
+    name = "any-key-accepted"
+
+    def authenticate(self, request: Request) -> str:
+        return self.org_id if request.headers.get("x-api-key") else super().authenticate(request)

@@ -128,7 +128,8 @@ def test_reading_a_junit_file_finds_failed_rules(tmp_path: Path) -> None:
     )
     cases = mutation.read_junit(junit)
     fault = mutation.Entry("x", "fault", ("VAL-3",))
-    assert mutation.Verdict(fault, 1, 0.0, cases).caught
-    assert not mutation.Verdict(mutation.Entry("x", "fault", ("SEM-1",)), 1, 0.0, cases).caught
-    assert not mutation.Verdict(fault, 3, 0.0, cases).caught  # not judged is not caught
-    assert not mutation.Verdict(mutation.Entry("v", "variant"), 0, 0.0, cases).ok  # a failed test is a false alarm
+    assert mutation.Verdict(fault, 1, 0.0, cases, word="fail").caught
+    assert not mutation.Verdict(fault, 1, 0.0, cases, word="not judged").caught  # the report must say FAIL too
+    assert not mutation.Verdict(mutation.Entry("x", "fault", ("SEM-1",)), 1, 0.0, cases, word="fail").caught
+    assert not mutation.Verdict(fault, 3, 0.0, cases, word="fail").caught  # not judged is not caught
+    assert not mutation.Verdict(mutation.Entry("v", "variant"), 0, 0.0, cases, word="pass").ok  # a failed test is a false alarm

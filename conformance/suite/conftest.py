@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 
 import pytest
 
 from conformance import plugin
+from conformance.batch import REJECTION, Answer, Batcher, Probe
 from conformance.client import Client
 from conformance.config import ForeignTenant, Settings
 from conformance.gate import Restore, Stop
@@ -60,6 +62,55 @@ def api(target: Target) -> Client:
     return target.client
 
 
+@pytest.fixture(scope="session")
+def batcher(target: Target, settings: Settings) -> Batcher:
+    """Sends the requests of the tests marked ``@pytest.mark.probe`` together (``conformance.batch``)."""
+    from conformance.suite.support import put_back, read_state
+
+    client = target.client
+    return Batcher(client, lambda: read_state(client, settings.foreign), lambda b, n: put_back(client, settings.foreign, b, n))
+
+
+@pytest.fixture
+def answer(request: pytest.FixtureRequest, batcher: Batcher, settings: Settings) -> Answer:
+    """The answers to this test's ``@pytest.mark.probe`` requests. The first test that asks sends the
+    requests of every test still to run, together; each test then judges its own answers."""
+    node = request.node
+    if node.nodeid not in batcher.answers:
+        pending = request.session.items[request.session.items.index(node) :] if node in request.session.items else [node]
+        todo, skipped = {}, {}
+        for item in pending:
+            planned = probes_of(item, settings)
+            if isinstance(planned, str):
+                skipped[item.nodeid] = planned
+            elif planned is not None:
+                todo[item.nodeid] = planned
+        if node.nodeid in skipped:
+            pytest.skip(skipped[node.nodeid])
+        batcher.run(todo)
+    found = batcher.answers.pop(node.nodeid, None)
+    if found is None:  # pragma: no cover - a test asking for an answer without a probe marker
+        raise RuntimeError(f"{node.nodeid} asks for an answer but has no @pytest.mark.probe")
+    return found
+
+
+def probes_of(item: pytest.Item, settings: Settings) -> tuple[str, list[Probe]] | str | None:
+    """The kind and probes a test declares with ``@pytest.mark.probe(factory, kind=...)``: the factory
+    takes the test's parameters it names (and ``settings``) and returns a probe, a list of probes, or
+    a reason to skip the test."""
+    mark = item.get_closest_marker("probe")
+    if mark is None:
+        return None
+    factory = mark.args[0]
+    callspec = getattr(item, "callspec", None)
+    params = dict(callspec.params) if callspec is not None else {}
+    wanted = inspect.signature(factory).parameters
+    made = factory(**{name: value for name, value in {**params, "settings": settings}.items() if name in wanted})
+    if isinstance(made, str):
+        return made
+    return mark.kwargs.get("kind", REJECTION), [made] if isinstance(made, Probe) else list(made)
+
+
 @pytest.fixture
 def tracks(settings: Settings) -> tuple[str, ...]:
     if not settings.track_ids:
@@ -77,12 +128,17 @@ def foreign(settings: Settings) -> ForeignTenant:
     return settings.foreign
 
 
-@pytest.fixture
-def missing_id() -> str:
-    """A well-formed collection id that no server has: a fresh random one every test."""
+def new_missing_id() -> str:
+    """A well-formed collection id that no server has: a fresh random one every time."""
     import secrets
 
     return "mcoll_" + secrets.token_hex(12)
+
+
+@pytest.fixture
+def missing_id() -> str:
+    """A well-formed collection id that no server has: a fresh random one every test."""
+    return new_missing_id()
 
 
 @pytest.fixture

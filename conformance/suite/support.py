@@ -4,15 +4,26 @@ and the guard that keeps one bad write from being blamed on every later test."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from conformance import checks, rules
+from conformance.batch import REJECTION
 from conformance.client import Client, Exchange
-from conformance.config import Secret
+from conformance.config import ForeignTenant, Secret
 from conformance.evidence import CannotJudge
 from conformance.rules import JSON
+
+
+def probe(factory: Callable[..., Any], *, kind: str = REJECTION) -> pytest.MarkDecorator:
+    """``@probe(factory)``: the requests this test judges, made by ``factory`` from the test's parameters
+    (and ``settings``), sent in a batch with every other test's (``conformance.batch``); the test reads
+    them from its ``answer`` fixture. ``kind``: ``REJECTION`` (the state is read around the batch) or
+    ``ANSWER`` (judged by the answer alone)."""
+    return pytest.mark.probe.with_args(factory, kind=kind)
 
 
 def unique(label: str) -> str:
@@ -129,6 +140,39 @@ STATE_FIELDS: tuple[str, ...] = (*rules.FIELD_NAMES, *rules.READ_ONLY_FIELDS)
 def state(api: Client, rule_id: str, **where: Any) -> dict[str, JSON]:
     """The whole stored state of the collection (``updated_at`` included): nothing may move it but a 200."""
     return fields(read(api, rule_id, **where), STATE_FIELDS)
+
+
+def read_state(api: Client, foreign: ForeignTenant | None = None) -> tuple[dict[str, JSON], list[Exchange]]:
+    """The whole stored state of the collection, and of the foreign tenant's (read with its own key)
+    when one is configured: what a refused request must leave exactly as it was. Returns the state
+    and the reads; :class:`~conformance.client.TargetError` or a violation when it cannot be read."""
+    exchanges = [api.get()]
+    found = {
+        f"collection.{k}": v
+        for k, v in fields(checks.collection("RESP-1", exchanges[0], api.settings.collection_id), STATE_FIELDS).items()
+    }
+    if foreign is not None:
+        exchanges.append(api.get(org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key))
+        document = checks.collection("RESP-1", exchanges[1], foreign.collection_id)
+        found.update({f"foreign.{k}": v for k, v in fields(document, STATE_FIELDS).items()})
+    return found, exchanges
+
+
+def put_back(api: Client, foreign: ForeignTenant | None, before: Mapping[str, JSON], now: Mapping[str, JSON]) -> None:
+    """Write back the writable fields of ``before`` (a :func:`read_state`) that differ in ``now``: the
+    collection's with the caller's key, the foreign tenant's with its own."""
+    for prefix, where in (("collection.", {}), ("foreign.", _foreign_where(foreign))):
+        changed = {
+            n: before[prefix + n] for n in rules.FIELD_NAMES if prefix + n in before and before[prefix + n] != now.get(prefix + n)
+        }
+        if changed:
+            api.patch(changed, **where)
+
+
+def _foreign_where(foreign: ForeignTenant | None) -> dict[str, Any]:
+    if foreign is None:
+        return {}
+    return {"org_id": foreign.org_id, "collection_id": foreign.collection_id, "key": foreign.api_key}
 
 
 def timestamp(value: JSON) -> datetime:

@@ -7,85 +7,105 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import pytest
 
 from conformance import checks
+from conformance.batch import ANSWER, Answer, Probe
 from conformance.client import Client, Exchange
 from conformance.config import ForeignTenant, Settings
 from conformance.rules import JSON
-from conformance.suite.support import TIMESTAMPS, fields, patch_ok, read, state, timestamp, unique
+from conformance.suite.conftest import new_missing_id
+from conformance.suite.support import TIMESTAMPS, patch_ok, probe, read, timestamp, unique
 
 OTHER_ORG = "org_conformance_other_0000"
 
 
-@pytest.mark.requirement("OWN-1")
-@pytest.mark.parametrize("body", [{}, {"description": "conformance probe"}], ids=["empty", "description"])
-def test_missing_collection_gets_404(api: Client, missing_id: str, body: JSON) -> None:
-    exchange = api.patch(body, collection_id=missing_id)
-    checks.error_code("OWN-1", exchange, 404, "a collection id that does not exist is not found")
+MISSING_BODIES = {"empty": {}, "description": {"description": "conformance probe"}}
+FOREIGN_NEEDED = (
+    "needs a foreign tenant: set --foreign-org-id, --foreign-collection-id and --foreign-api-key "
+    "(CONFORMANCE_FOREIGN_ORG_ID, _COLLECTION_ID, _API_KEY)"
+)
 
 
-def _foreign_state(api: Client, foreign: ForeignTenant, rule_id: str) -> dict[str, JSON]:
-    return state(api, rule_id, org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
+def _missing(settings: Settings, body: str) -> Probe:
+    return Probe(body=MISSING_BODIES[body], collection_id=new_missing_id())
 
 
-def _attempt(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> Exchange:
-    """PATCH the foreign collection under ``org_id`` with the caller's key; it must stay as it was.
-
-    Should the attempt get through, the foreign collection is put back with its own key at once.
-    """
-    before = _foreign_state(api, foreign, rule_id)
-    exchange = api.patch({"description": unique("intruder")}, org_id=org_id, collection_id=foreign.collection_id)
-    after = _foreign_state(api, foreign, rule_id)
-    if fields(after) != fields(before):
-        api.patch(fields(before), org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
-    checks.fields_equal(rule_id, "another organization's collection is not changed", before, after, exchange)
-    checks.error_code(rule_id, exchange, 404, "another organization's collection is not found")
-    return exchange
+@pytest.mark.requirement("OWN-1", "VAL-12")
+@pytest.mark.parametrize("body", MISSING_BODIES)
+@probe(_missing)
+def test_missing_collection_gets_404(answer: Answer, body: str) -> None:
+    checks.error_code("OWN-1", answer.exchange, 404, "a collection id that does not exist is not found")
+    answer.unchanged("VAL-12", "a rejected (404) request changes nothing")
 
 
-def _attempt_with_foreign_key(api: Client, foreign: ForeignTenant, rule_id: str, org_id: str) -> None:
-    """The same from the other side: the foreign key PATCHes the caller's collection under ``org_id``."""
-    before = state(api, rule_id)
-    exchange = api.patch({"description": unique("intruder")}, org_id=org_id, key=foreign.api_key)
-    after = state(api, rule_id)
-    checks.fields_equal(rule_id, "the collection is not changed by another organization's key", before, after, exchange)
-    checks.error_code(rule_id, exchange, 404, "another organization's collection is not found")
+def _into_foreign(settings: Settings, under: str) -> Probe | str:
+    """The caller's key PATCHes the foreign collection, under its organization or the caller's own."""
+    if settings.foreign is None:
+        return FOREIGN_NEEDED
+    org_id = settings.foreign.org_id if under == "its-org" else settings.org_id
+    return Probe(body={"description": unique("intruder")}, org_id=org_id, collection_id=settings.foreign.collection_id)
 
 
-@pytest.mark.requirement("OWN-2")
-def test_foreign_collection_under_its_org_gets_404(api: Client, foreign: ForeignTenant) -> None:
-    _attempt(api, foreign, "OWN-2", foreign.org_id)
+def _with_foreign_key(settings: Settings, under: str) -> Probe | str:
+    """The foreign key PATCHes the caller's collection, under the caller's organization or its own."""
+    if settings.foreign is None:
+        return FOREIGN_NEEDED
+    org_id = settings.org_id if under == "its-org" else settings.foreign.org_id
+    return Probe(body={"description": unique("intruder")}, org_id=org_id, key=settings.foreign.api_key)
 
 
-@pytest.mark.requirement("OWN-3")
-def test_foreign_collection_under_own_org_gets_404(api: Client, foreign: ForeignTenant) -> None:
-    _attempt(api, foreign, "OWN-3", api.settings.org_id)
+def _not_reached(answer: Answer, rule_id: str, title: str) -> None:
+    """The attempt changed nothing (either collection: the batch reads both, the foreign one with its own
+    key, and puts it back with that key should an attempt get through), and got the 404 envelope."""
+    answer.unchanged(rule_id, f"{title}: nothing is changed")
+    checks.error_code(rule_id, answer.exchange, 404, f"{title}: not found")
 
 
 @pytest.mark.requirement("OWN-2")
-def test_foreign_key_on_own_collection_under_its_org_gets_404(api: Client, foreign: ForeignTenant) -> None:
-    _attempt_with_foreign_key(api, foreign, "OWN-2", api.settings.org_id)
+@probe(lambda settings: _into_foreign(settings, "its-org"))
+def test_foreign_collection_under_its_org_gets_404(answer: Answer) -> None:
+    _not_reached(answer, "OWN-2", "another organization's collection under its own organization")
 
 
 @pytest.mark.requirement("OWN-3")
-def test_foreign_key_on_own_collection_under_foreign_org_gets_404(api: Client, foreign: ForeignTenant) -> None:
-    _attempt_with_foreign_key(api, foreign, "OWN-3", foreign.org_id)
+@probe(lambda settings: _into_foreign(settings, "own-org"))
+def test_foreign_collection_under_own_org_gets_404(answer: Answer) -> None:
+    _not_reached(answer, "OWN-3", "another organization's collection under the caller's organization")
 
 
-@pytest.fixture(params=["unknown-org", "foreign-org", "org-minus-last", "org-plus-one"])
-def other_org(request: pytest.FixtureRequest, settings: Settings) -> str:
-    """Another organization's id: a made-up one, the foreign tenant's, or one derived from the
-    caller's own (a prefix, an extension, another case), which a careless comparison lets through."""
+@pytest.mark.requirement("OWN-2")
+@probe(lambda settings: _with_foreign_key(settings, "its-org"))
+def test_foreign_key_on_own_collection_under_its_org_gets_404(answer: Answer) -> None:
+    _not_reached(answer, "OWN-2", "the collection under its organization, with another organization's key")
+
+
+@pytest.mark.requirement("OWN-3")
+@probe(lambda settings: _with_foreign_key(settings, "foreign-org"))
+def test_foreign_key_on_own_collection_under_foreign_org_gets_404(answer: Answer) -> None:
+    _not_reached(answer, "OWN-3", "the collection under another organization, with that organization's key")
+
+
+OTHER_ORGS = ("unknown-org", "foreign-org", "org-minus-last", "org-plus-one")
+
+
+def other_org_id(settings: Settings, kind: str) -> str | None:
+    """Another organization's id: a made-up one, the foreign tenant's, or one derived from the caller's
+    own (a prefix, an extension), which a careless comparison lets through; ``None`` when there is none."""
     own = settings.org_id
-    if request.param == "foreign-org":
-        foreign: ForeignTenant = request.getfixturevalue("foreign")
-        return foreign.org_id
-    derived = {"unknown-org": OTHER_ORG, "org-minus-last": own[:-1], "org-plus-one": own + "x"}
-    other = derived[request.param]
-    if not other or other == own:
-        pytest.skip(f"the organization id has no {request.param} form")
+    if kind == "foreign-org":
+        return settings.foreign.org_id if settings.foreign is not None else None
+    other = {"unknown-org": OTHER_ORG, "org-minus-last": own[:-1], "org-plus-one": own + "x"}[kind]
+    return other if other and other != own else None
+
+
+@pytest.fixture(params=OTHER_ORGS)
+def other_org(request: pytest.FixtureRequest, settings: Settings) -> str:
+    other = other_org_id(settings, request.param)
+    if other is None:
+        pytest.skip(FOREIGN_NEEDED if request.param == "foreign-org" else f"the organization id has no {request.param} form")
     return other
 
 
@@ -101,15 +121,21 @@ def _derived_ids(collection_id: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.requirement("OWN-1")
-@pytest.mark.parametrize("kind", list(_derived_ids("mcoll_x")))
-def test_ids_near_the_collections_are_not_found(api: Client, settings: Settings, kind: str) -> None:
-    """An id that is not the collection's, however close (another case, a prefix, a suffix), gets the
-    404 envelope: a lookup by prefix, regex or case-insensitive match must not reach the collection."""
+def _near(settings: Settings, kind: str) -> Probe | str:
     collection_id = _derived_ids(settings.collection_id)[kind]
     if collection_id == settings.collection_id:
-        pytest.skip(f"the collection id has no {kind} form")
-    exchange = api.patch({}, collection_id=collection_id)
+        return f"the collection id has no {kind} form"
+    return Probe(body={}, collection_id=collection_id)
+
+
+@pytest.mark.requirement("OWN-1")
+@pytest.mark.parametrize("kind", list(_derived_ids("mcoll_x")))
+@probe(_near, kind=ANSWER)
+def test_ids_near_the_collections_are_not_found(answer: Answer, kind: str) -> None:
+    """An id that is not the collection's, however close (another case, a prefix, a suffix), gets the
+    404 envelope: a lookup by prefix, regex or case-insensitive match must not reach the collection."""
+    exchange = answer.exchange
+    collection_id = unquote(exchange.url.rsplit("/", 1)[-1])
     if exchange.status == 200 and kind == "other-case":
         # the page is silent on the case of ids; a server that matches them case-insensitively must
         # still answer for the id in the path (RESP-1)
@@ -122,17 +148,22 @@ def test_ids_near_the_collections_are_not_found(api: Client, settings: Settings,
         )
 
 
-@pytest.mark.requirement("OWN-4")
-def test_own_collection_under_another_org_gets_404(api: Client, other_org: str) -> None:
-    before = state(api, "OWN-4")
+def _under_other_org(settings: Settings, other_org: str) -> Probe | str:
+    org_id = other_org_id(settings, other_org)
+    if org_id is None:
+        return FOREIGN_NEEDED if other_org == "foreign-org" else f"the organization id has no {other_org} form"
     # under an org id derived from the caller's (perhaps a real tenant's) only an empty body is sent:
     # a 200 is enough to judge, and a broken server cannot write anything there
-    derived = other_org in (api.settings.org_id[:-1], api.settings.org_id + "x")
-    exchange = api.patch({} if derived else {"name": unique("wrong org")}, org_id=other_org)
-    after = state(api, "OWN-4")
-    checks.fields_equal("OWN-4", "the caller's collection is not changed through another organization", before, after, exchange)
+    derived = other_org in ("org-minus-last", "org-plus-one")
+    return Probe(body={} if derived else {"name": unique("wrong org")}, org_id=org_id)
+
+
+@pytest.mark.requirement("OWN-4")
+@probe(_under_other_org)
+def test_own_collection_under_another_org_gets_404(answer: Answer, other_org: str) -> None:
+    answer.unchanged("OWN-4", "the caller's collection is not changed through another organization")
     checks.error_code(
-        "OWN-4", exchange, 404, "the caller's own collection under another organization's id is not found (not 403)"
+        "OWN-4", answer.exchange, 404, "the caller's own collection under another organization's id is not found (not 403)"
     )
 
 
@@ -181,9 +212,15 @@ def test_404_reveals_nothing_of_foreign_collection(api: Client, foreign: Foreign
         _reveals_nothing(exchange, current, "another organization's collection", "OWN-2" if under == "its-org" else "OWN-3")
 
 
+def _missing_for_id(settings: Settings) -> Probe:
+    return Probe(body={}, collection_id=new_missing_id())
+
+
 @pytest.mark.requirement("OWN-6", "OWN-1")
-def test_404_names_the_collection_id(api: Client, missing_id: str) -> None:
-    exchange = api.patch({}, collection_id=missing_id)
+@probe(_missing_for_id)
+def test_404_names_the_collection_id(answer: Answer) -> None:
+    exchange = answer.exchange
+    missing_id = unquote(exchange.url.rsplit("/", 1)[-1])
     checks.expect_status("OWN-1", exchange, {404}, "a missing collection is not found")
     try:
         got = exchange.json()["error"]["details"]["collection_id"]

@@ -1,0 +1,245 @@
+"""Requests whose judgement does not depend on the collection changing in between, sent together.
+
+Most of the suite's requests are answers to be judged on their own: a wrong key, a missing or foreign
+id, an invalid or malformed body, an odd input. Sent one by one, each costs a round trip to a staging
+server 20 ms away, and so does the read of the state before and after it. A :class:`Batcher` sends
+them concurrently instead, in a bounded pool (``--rate-limit`` still holds: every request goes through
+the client's pacer), with one read of the state before and one after the batch:
+
+- **rejections** are requests a conformant target must refuse, and a refused request changes nothing
+  (VAL-12, AUTH-6, OWN-2...OWN-4). When the state after the batch differs from the state before, the
+  batch is split in halves, each sent again between two reads, down to the single requests that
+  change the collection, so that the exact request is named;
+- **answers** are requests judged by their answer only (odd bodies, content types, paths, methods):
+  no state is read around them.
+
+Each test still judges its own answers, with its own evidence (``conformance.suite`` tests declare
+their requests with ``@pytest.mark.probe(factory)`` and read them from the ``answer`` fixture).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance import checks
+from conformance.client import MISSING, Client, Exchange
+from conformance.config import Secret
+from conformance.evidence import CannotJudge
+from conformance.rules import JSON
+
+#: Requests in flight at once: a few, so that a staging server sees a handful of clients, not a flood.
+POOL = 8
+
+#: The kinds of batch.
+REJECTION, ANSWER = "rejection", "answer"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request, as :meth:`conformance.client.Client.send` takes it."""
+
+    method: str = "PATCH"
+    body: JSON = MISSING
+    content: bytes | None = None
+    org_id: str | None = None
+    collection_id: str | None = None
+    key: Secret | str | None = MISSING
+    key_header: str = "X-API-Key"
+    content_type: str | None = "application/json"
+    headers: Mapping[str, str] | None = None
+    #: Read the foreign tenant's collection around it too (an attempt on it must change nothing).
+    foreign: bool = False
+
+    def send(self, client: Client) -> Exchange:
+        if isinstance(self.key, Secret):  # a key made from a configured one is a secret too
+            client.redactor.add(self.key.reveal())
+        kwargs: dict[str, Any] = {"org_id": self.org_id, "collection_id": self.collection_id, "key": self.key}
+        kwargs.update(key_header=self.key_header, content_type=self.content_type, headers=self.headers)
+        if self.content is not None:
+            return client.send(self.method, content=self.content, **kwargs)
+        return client.send(self.method, body=self.body, **kwargs)
+
+
+State = dict[str, Any]
+
+
+@dataclass
+class Answer:
+    """What a test's probes got: an exchange per probe (or the error that prevented it), and for a
+    rejection batch whether the state changed, with the exchanges that show it."""
+
+    exchanges: list[Exchange | BaseException]
+    kind: str
+    changed: bool | None = None  # None: not a rejection, or not judged (the state could not be read)
+    #: The reads around the request(s) that prove it: before and after.
+    evidence: list[Exchange] = field(default_factory=list)
+    #: What changed, ``field: (before, after)``, when it did.
+    difference: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: Why the state could not be judged, when it could not.
+    unjudged: str = ""
+
+    @property
+    def exchange(self) -> Exchange:
+        """The first (usually only) exchange; the error that kept it from being sent is raised."""
+        return self.get(0)
+
+    def get(self, index: int) -> Exchange:
+        found = self.exchanges[index]
+        if isinstance(found, BaseException):
+            raise found
+        return found
+
+    def unchanged(self, rule_id: str, title: str) -> None:
+        """Record, under ``rule_id``, that the refused request(s) changed nothing (or what they changed)."""
+        if self.changed is None:
+            if self.unjudged:
+                raise CannotJudge(self.unjudged)
+            return
+        received = "; ".join(f"{k} = {checks.show(a)} (was {checks.show(b)})" for k, (b, a) in self.difference.items())
+        shown = [e for e in [*self.evidence, *(x for x in self.exchanges if isinstance(x, Exchange))] if e is not None]
+        checks.require(rule_id, not self.changed, title, "the collection exactly as before", received or "(unchanged)", *shown)
+
+
+Reader = Callable[[], tuple[State, list[Exchange]]]
+Writer = Callable[[State, State], None]
+
+
+class Batcher:
+    """Sends the probes of many tests together and keeps each test's answer until it asks for it.
+
+    ``read_state`` reads what a refused request must leave as it was; ``put_back(before, now)`` writes
+    ``before`` back where ``now`` differs (a request that changed it is sent again from the same state,
+    so that even one that writes the value it wrote before shows; and a foreign collection a broken
+    target let the suite change is put back at once)."""
+
+    def __init__(self, client: Client, read_state: Reader, put_back: Writer, *, pool: int = POOL) -> None:
+        self.client = client
+        self.read_state = read_state
+        self.put_back = put_back
+        self.pool = pool
+        self.answers: dict[str, Answer] = {}
+        self.sent = 0
+
+    def run(self, todo: Mapping[str, tuple[str, Sequence[Probe]]]) -> None:
+        """Send the probes of every test in ``todo`` (node id -> kind and probes), one batch per kind."""
+        for kind in (REJECTION, ANSWER):
+            chosen = {nodeid: list(probes) for nodeid, (k, probes) in todo.items() if k == kind and nodeid not in self.answers}
+            if chosen:
+                self._batch(kind, chosen)
+
+    def _send_all(self, probes: Sequence[tuple[str, int, Probe]]) -> dict[tuple[str, int], Exchange | BaseException]:
+        def one(item: tuple[str, int, Probe]) -> Exchange | BaseException:
+            try:
+                return item[2].send(self.client)
+            except Exception as error:  # kept for the test it belongs to, which raises it
+                return error
+
+        self.sent += len(probes)
+        with ThreadPoolExecutor(max_workers=max(1, min(self.pool, len(probes)))) as workers:
+            results = list(workers.map(one, probes))
+        return {(nodeid, index): result for (nodeid, index, _), result in zip(probes, results, strict=True)}
+
+    def _batch(self, kind: str, chosen: Mapping[str, list[Probe]]) -> None:
+        flat = [(nodeid, index, probe) for nodeid, probes in chosen.items() for index, probe in enumerate(probes)]
+        if kind == ANSWER:
+            got = self._send_all(flat)
+            for nodeid, probes in chosen.items():
+                self.answers[nodeid] = Answer([got[(nodeid, i)] for i in range(len(probes))], kind)
+            return
+        try:
+            before, reads = self.read_state()
+        except Exception as error:
+            got = self._send_all(flat)
+            for nodeid, probes in chosen.items():
+                self.answers[nodeid] = Answer(
+                    [got[(nodeid, i)] for i in range(len(probes))], kind, unjudged=f"the state could not be read: {error}"
+                )
+            return
+        got = self._send_all(flat)
+        after, after_reads = self._read_or(before)
+        changed = _difference(before, after)
+        culprits: dict[str, tuple[dict[str, tuple[Any, Any]], list[Exchange]]] = {}
+        if changed:
+            self._bisect(list(chosen), chosen, before, after, culprits)
+            self._put_back(before, self._read_or(before)[0])
+        for nodeid, probes in chosen.items():
+            found = culprits.get(nodeid)
+            answer = Answer([got[(nodeid, i)] for i in range(len(probes))], kind, changed=found is not None)
+            answer.evidence = found[1] if found else [*reads[-1:], *after_reads[-1:]]
+            answer.difference = found[0] if found else {}
+            self.answers[nodeid] = answer
+        if changed and not culprits:  # changed when sent together, by no request sent again alone
+            self._unattributed(chosen, changed, [*reads[-1:], *after_reads[-1:]])
+
+    def _unattributed(
+        self, chosen: Mapping[str, list[Probe]], changed: dict[str, tuple[Any, Any]], reads: list[Exchange]
+    ) -> None:
+        """The batch changed the collection but no request alone did when sent again (a timestamp of
+        whole seconds, say). The requests the target did not refuse are the ones that may change it;
+        when every request was refused, none of them can be judged."""
+        accepted = [
+            n for n in chosen if any(isinstance(e, Exchange) and not 400 <= e.status < 500 for e in self.answers[n].exchanges)
+        ]
+        for nodeid in chosen:
+            answer = self.answers[nodeid]
+            if accepted:
+                answer.changed = nodeid in accepted
+                answer.difference = changed if answer.changed else {}
+                answer.evidence = reads
+            else:
+                answer.changed = None
+                answer.unjudged = (
+                    f"not judged: the collection changed ({', '.join(changed)}) while {len(chosen)} refused requests were "
+                    "sent together, and no single one changed it when sent again alone"
+                )
+
+    def _read_or(self, fallback: State) -> tuple[State, list[Exchange]]:
+        try:
+            return self.read_state()
+        except Exception:
+            return fallback, []
+
+    def _put_back(self, before: State, now: State) -> None:
+        if _difference(before, now):
+            with contextlib.suppress(Exception):  # the final restore tries again; no test is to blame for it
+                self.put_back(before, now)
+
+    def _step(
+        self, nodeids: list[str], chosen: Mapping[str, list[Probe]], origin: State, now: State
+    ) -> tuple[State, State, list[Exchange]]:
+        """From the state of ``origin``, send the probes of ``nodeids``; returns the state before, after, and the reads."""
+        self._put_back(origin, now)
+        before, reads = self._read_or(origin)
+        self._send_all([(n, i, p) for n in nodeids for i, p in enumerate(chosen[n])])
+        after, after_reads = self._read_or(before)
+        return before, after, [*reads[-1:], *after_reads[-1:]]
+
+    def _bisect(
+        self,
+        nodeids: list[str],
+        chosen: Mapping[str, list[Probe]],
+        origin: State,
+        now: State,
+        culprits: dict[str, tuple[dict[str, tuple[Any, Any]], list[Exchange]]],
+    ) -> State:
+        """Send the probes of ``nodeids`` again in halves, each from the state ``origin`` and between two
+        reads, down to the tests whose probes alone change the collection; returns the state last read."""
+        if len(nodeids) == 1:
+            before, after, reads = self._step(nodeids, chosen, origin, now)
+            difference = _difference(before, after)
+            if difference:
+                culprits[nodeids[0]] = (difference, reads)
+            return after
+        half = len(nodeids) // 2
+        for part in (nodeids[:half], nodeids[half:]):
+            before, after, _ = self._step(part, chosen, origin, now)
+            now = self._bisect(part, chosen, origin, after, culprits) if _difference(before, after) else after
+        return now
+
+
+def _difference(before: State, after: State) -> dict[str, tuple[Any, Any]]:
+    return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
