@@ -193,6 +193,9 @@ class Client:
         self._failures = 0  # transport failures in a row
         #: Set when a violation moved the collection's identity beyond repair (``suite.support.repair_identity``).
         self.corrupted = ""
+        #: The configured collection's fields as last read, while nothing else was sent to it since
+        #: (``suite.support.read`` sets it; any other request to the collection forgets it).
+        self.known: dict[str, JSON] | None = None
         #: Set once the target stopped answering (:data:`DOWN_AFTER` failures in a row): one line saying so.
         self.down = ""
         #: Once down, refuse further requests at once (the tests' requests); the restore turns it off to try anyway.
@@ -267,6 +270,8 @@ class Client:
             request_headers["Content-Type"] = content_type
         request_headers.update(headers or {})
         url = self.path(org_id, collection_id)
+        if method != "GET" and org_id is None and collection_id is None:
+            self.known = None
         if self.down and self.fail_fast:
             raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")
         try:

@@ -40,7 +40,10 @@ def read(
         if key is None
         else api.get(org_id=org_id, collection_id=collection_id, key=key)
     )
-    return checks.collection(rule_id, exchange, collection_id or api.settings.collection_id)
+    document = checks.collection(rule_id, exchange, collection_id or api.settings.collection_id)
+    if org_id is None and collection_id is None and key is None:
+        api.known = fields(document)
+    return document
 
 
 def repair_identity(api: Client, rule_id: str, before: Mapping[str, JSON], *exchanges: Exchange) -> None:
@@ -91,6 +94,27 @@ def patch_applied(
     stored = read(api, rule_id)
     checks.applied(body, fields(before), fields(returned), fields(stored), exchange, sent_rule=rule_id)
     return exchange, stored
+
+
+def known_or_reset(api: Client, rule_id: str) -> dict[str, JSON]:
+    """The state :func:`reset` would give, without its requests when the last read already shows one
+    (every field a value this suite wrote, and nothing sent to the collection since)."""
+    known = api.known
+    usable = known is not None and all(written_by_suite(known[n]) for n in ("name", "description", "cover_image_url"))
+    if known is not None and usable and (not api.settings.track_ids or known["cover_track_id"] in api.settings.track_ids):
+        return dict(known)
+    return reset(api, rule_id)
+
+
+def last_known(api: Client) -> dict[str, JSON]:
+    """The four fields as last read when nothing was sent since (no request needed), else nothing: a
+    test that only needs them to see that omitted fields stayed then checks its sent fields alone."""
+    return dict(api.known) if api.known is not None else {}
+
+
+def written_by_suite(value: JSON) -> bool:
+    """Whether ``value`` is one :func:`unique` made (alone, or in a URL)."""
+    return isinstance(value, str) and "conformance" in value and len(value) > len("conformance ")
 
 
 def reset(api: Client, rule_id: str) -> dict[str, JSON]:
