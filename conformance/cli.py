@@ -100,6 +100,9 @@ def pytest_args(args: argparse.Namespace, extra: Sequence[str], environ: dict[st
 
 
 def _run(argv: Sequence[str]) -> int:
+    from conformance.safety import PROCESS
+
+    PROCESS.install()  # before pytest is imported: a signal during the start-up still ends the run cleanly
     import pytest
 
     args, extra = build_run_parser().parse_known_args(argv)

@@ -25,7 +25,7 @@ from conformance.evidence import CannotJudge
 from conformance.pacing import Pacer, retry_after
 from conformance.redaction import Redactor
 from conformance.rules import JSON
-from conformance.safety import redact_logs
+from conformance.safety import PROCESS, redact_logs
 
 
 class _Missing:
@@ -275,7 +275,10 @@ class Client:
         if self.down and self.fail_fast:
             raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")
         try:
-            response, started = self._exchange(method, url, content, request_headers)
+            with PROCESS.waiting():
+                response, started = self._exchange(method, url, content, request_headers)
+        except KeyboardInterrupt as interrupt:  # raised afresh here: the frames of the HTTP library stay out of it
+            raise KeyboardInterrupt(str(interrupt)) from None
         except BrokenResponse:
             self._failures = 0  # the target answers, brokenly: judged, and alive
             raise

@@ -48,6 +48,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "probe(factory, kind='rejection'): the requests a conformance test judges, sent in a batch"
     )
+    if _targets_suite(config):  # signals are handled from the start: they may land during the imports
+        from conformance.safety import PROCESS
+
+        PROCESS.install()
+
+
+def _targets_suite(config: pytest.Config) -> bool:
+    """Whether this pytest run is a conformance run (``pytest conformance``, ``--pyargs conformance``)."""
+    package = Path(__file__).resolve().parent
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        if arg.split("::", 1)[0] in ("conformance", "conformance.suite") or package in (path.resolve(), *path.resolve().parents):
+            return True
+    return False
 
 
 def _rule_ids(item: pytest.Item) -> tuple[str, ...]:
@@ -76,9 +90,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         pytest.exit(f"conformance: {error}", returncode=int(ExitCode.USAGE))
     config.stash[_RUN] = run
     config.pluginmanager.register(_RunHooks(run), "conformance-run")
-    from conformance.safety import end_run_on_signals
+    from conformance.safety import PROCESS
 
-    end_run_on_signals()
+    PROCESS.install()
+    _interrupted(run)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         from conformance.summary import header
@@ -97,6 +112,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     record = TestRecord(item.nodeid, _rule_ids(item), evidence.Ledger(_rule_ids(item)))
     item.stash[_TEST] = record
     evidence.activate(record.ledger)
+    _interrupted(run)
     run.check_bounds()
     if run.stop is not run.stop.NONE:
         record.not_run = run.stop_message or run.stop.value
@@ -159,6 +175,16 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return None
 
 
+def _interrupted(run: Run) -> None:
+    """A safe point: a signal received since the last one ends the run here."""
+    from conformance.gate import Stop
+    from conformance.safety import PROCESS
+
+    if PROCESS.received:
+        run.halt(Stop.INTERRUPTED, f"interrupted by {PROCESS.received[0]}")
+        pytest.exit(f"conformance: interrupted by {PROCESS.received[0]}", returncode=int(ExitCode.INTERRUPTED))
+
+
 class _RunHooks:
     """The hooks that need the run but are not given the config: registered once the run starts."""
 
@@ -173,8 +199,10 @@ class _RunHooks:
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         from conformance.gate import Stop
+        from conformance.safety import PROCESS
 
-        self.run.halt(Stop.INTERRUPTED, f"interrupted: {excinfo.value or type(excinfo.value).__name__}")
+        why = PROCESS.received[0] if PROCESS.received else str(excinfo.value or type(excinfo.value).__name__)
+        self.run.halt(Stop.INTERRUPTED, f"interrupted by {why}")
 
 
 @pytest.hookimpl(wrapper=True)

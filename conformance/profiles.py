@@ -62,6 +62,9 @@ def example(test: F) -> F:
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from conformance.safety import PROCESS
+
+        PROCESS.check()  # a signal received during hypothesis' own work ends the run here
         result = test(*args, **kwargs)
         evidence.flush()
         return result

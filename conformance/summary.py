@@ -34,11 +34,17 @@ def lines(run: Run) -> list[tuple[str, Style]]:
     assert verdict is not None
     out: list[tuple[str, Style]] = []
     order = ("fail", "warning", "error", "accepted", "skip")
+    not_run = []
     for rule in sorted((r for r in verdict.rules if r.status in order), key=lambda r: order.index(r.status)):
         problem = rule.result.first_problem
         why = problem[1].message if problem else rule.result.reason
+        if rule.status == "error" and why.startswith("not run:"):
+            not_run.append(rule.id)  # one line for all of them, below
+            continue
         label = {"error": "NOTJUDGED", "accepted": "ACCEPTED"}.get(rule.status, rule.status.upper())
         out.append((f"{label:9} {rule.id:8} {rule.result.requirement.level.value:6} {_first_line(why)}", {}))
+    if not_run:
+        out.append((f"NOTJUDGED {len(not_run)} rule(s) whose tests did not run: {', '.join(not_run)}", {}))
     for rule_id, fate in verdict.baseline.items():
         if fate == "removable":
             path = run.baseline.path if run.baseline is not None else "the baseline"
@@ -46,9 +52,9 @@ def lines(run: Run) -> list[tuple[str, Style]]:
     client: Any = run.target.client if run.target is not None else None
     if client is not None and client.recorder.rate_limited:
         out.append((f"rate limited: {client.recorder.rate_limited} answers HTTP 429 waited out and retried (not judged)", {}))
-    from conformance.safety import IGNORED
+    from conformance.safety import PROCESS
 
-    out += [(line, {"yellow": True}) for line in IGNORED]
+    out += [(line, {"yellow": True}) for line in PROCESS.notes]
     style: Style = {"green": True, "bold": True} if verdict.word == "pass" else LOUD
     out.append((verdict.headline, style))
     for note in verdict.notes:
