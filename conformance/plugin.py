@@ -146,27 +146,10 @@ def pytest_runtest_makereport(
         evidence.activate(None)
         report.conformance = result.to_dict()  # type: ignore[attr-defined]  # carried to an xdist controller
     elif report.when == "call" or report.outcome != "passed":
-        _shape(report, result, run.kind(result), error)
+        from conformance.summary import shape
+
+        shape(report, result, run.kind(result), error)
     return report
-
-
-def _shape(report: pytest.TestReport, result: TestResult, kind: str, error: BaseException | None) -> None:
-    """Show the test as the gate will count it: a warning passes, an accepted violation is an
-    expected failure, a test that could not judge is an error; a violation reads as its explanation."""
-    from conformance.evidence import CannotJudge
-
-    report.conformance_kind = kind  # type: ignore[attr-defined]  # read by pytest_report_teststatus
-    if kind == "warning":
-        report.outcome, report.longrepr = "passed", None
-        report.sections.append(("conformance warning", result.message))
-    elif kind == "accepted":
-        report.outcome = "skipped"
-        report.wasxfail = f"accepted (baseline): {result.message.splitlines()[0]}"
-    elif kind == "failure" or (kind == "error" and isinstance(error, CannotJudge)):
-        report.outcome, report.longrepr = (
-            "failed",
-            f"[{', '.join(result.rule_ids)}] {result.message}" if kind == "error" else result.message,
-        )
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
@@ -240,7 +223,7 @@ def observe_freedom(config: pytest.Config, freedom_id: str, side: str, note: str
 
     The report lists, for every freedom, the side seen. Raises ``ValueError`` for an unknown freedom or side.
     """
-    _check_freedom(freedom_id, side)
+    requirements.check_freedom(freedom_id, side)
     run = run_of(config)
     if run is not None:
         run.freedoms.append(FreedomObservation(freedom_id, side, note, nodeid))
@@ -255,14 +238,7 @@ def _observe_freedom_fixture(request: pytest.FixtureRequest) -> Callable[..., No
         if record is None:
             observe_freedom(request.config, freedom_id, side, note, request.node.nodeid)
         else:
-            _check_freedom(freedom_id, side)
+            requirements.check_freedom(freedom_id, side)
             record.freedoms.append(FreedomObservation(freedom_id, side, note, request.node.nodeid))
 
     return observe
-
-
-def _check_freedom(freedom_id: str, side: str) -> None:
-    if freedom_id not in requirements.FREEDOMS_BY_ID:
-        raise ValueError(f"unknown freedom {freedom_id!r}; known: {', '.join(requirements.FREEDOMS_BY_ID)}")
-    if side not in ("either", "or"):
-        raise ValueError(f"side must be 'either' or 'or' (the columns of CONTRACT.md), got {side!r}")

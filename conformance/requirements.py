@@ -186,3 +186,11 @@ def get(rule_id: str) -> Requirement:
         return BY_ID[rule_id]
     except KeyError:
         raise KeyError(f"unknown requirement ID {rule_id!r}; known: {', '.join(BY_ID)}") from None
+
+
+def check_freedom(freedom_id: str, side: str) -> None:
+    """``ValueError`` unless ``freedom_id`` is a freedom of the catalogue and ``side`` one of its columns."""
+    if freedom_id not in FREEDOMS_BY_ID:
+        raise ValueError(f"unknown freedom {freedom_id!r}; known: {', '.join(FREEDOMS_BY_ID)}")
+    if side not in ("either", "or"):
+        raise ValueError(f"side must be 'either' or 'or' (the columns of CONTRACT.md), got {side!r}")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from conformance.config import Settings
+from conformance.results import TestResult
 
 if TYPE_CHECKING:
     from conformance.run import Run
@@ -20,6 +23,25 @@ def header(settings: Settings) -> list[str]:
         f"conformance profile: {settings.profile}{examples}; seed: {settings.seed} (re-run with --seed {settings.seed}); "
         f"strict: {settings.strict}",
     ]
+
+
+def shape(report: pytest.TestReport, result: TestResult, kind: str, error: BaseException | None) -> None:
+    """Show the test as the gate will count it: a warning passes, an accepted violation is an
+    expected failure, a test that could not judge is an error; a violation reads as its explanation."""
+    from conformance.evidence import CannotJudge
+
+    report.conformance_kind = kind  # type: ignore[attr-defined]  # read by pytest_report_teststatus
+    if kind == "warning":
+        report.outcome, report.longrepr = "passed", None
+        report.sections.append(("conformance warning", result.message))
+    elif kind == "accepted":
+        report.outcome = "skipped"
+        report.wasxfail = f"accepted (baseline): {result.message.splitlines()[0]}"
+    elif kind == "failure" or (kind == "error" and isinstance(error, CannotJudge)):
+        report.outcome, report.longrepr = (
+            "failed",
+            f"[{', '.join(result.rule_ids)}] {result.message}" if kind == "error" else result.message,
+        )
 
 
 def _first_line(text: str, limit: int = 150) -> str:
