@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from conformance.stub import faults_access, faults_found, faults_input, faults_state, variants
+from conformance.stub import faults_access, faults_found, faults_http, faults_input, faults_state, variants, variants_http
 from conformance.stub.catalogue import CATALOGUE, Fault, Variant
 
-_MODULES = (faults_access, faults_input, faults_state, faults_found, variants)  # importing them registers their entries
+_MODULES = (
+    faults_access,
+    faults_input,
+    faults_http,
+    faults_state,
+    faults_found,
+    variants,
+    variants_http,
+)  # importing them registers their entries
 
 FAULTS: dict[str, type[Fault]] = {name: cls for name, cls in CATALOGUE.items() if issubclass(cls, Fault)}
 VARIANTS: dict[str, type[Variant]] = {name: cls for name, cls in CATALOGUE.items() if issubclass(cls, Variant)}
