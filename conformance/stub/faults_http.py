@@ -1,6 +1,7 @@
 """Faults of the HTTP layer, each as a real stack ships it: lenient JSON parsers, which accept more
 than RFC 8259 and apply what they read (VAL-8; ``conformance.malformed`` holds a case each of them
-accepts), and an id cut short at a NUL (OWN-1)."""
+accepts), an id cut short at a NUL (OWN-1), and what F16 and F17 do not allow (SEM-3), a method
+lookup that fails (RESP-3)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from conformance.rules import JSON
-from conformance.stub.app import Collection, Request
-from conformance.stub.catalogue import Fault, _no_constant, fault
+from conformance.stub.app import Collection, Rejected, Reply, Request
+from conformance.stub.catalogue import Fault, _no_constant, _recode, fault
 
 #: A JSON string, or a comment: comments are found outside strings only (as strip-json-comments does).
 _STRING_OR_COMMENT = re.compile(r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/', re.S)
@@ -136,3 +137,48 @@ class NulTruncatesId(Fault):
 
     def find(self, caller: str, org_id: str, collection_id: str) -> Collection:
         return super().find(caller, org_id, unquote(collection_id).split("\x00", 1)[0])
+
+
+@fault
+class Latin1Fallback(Fault):
+    """SEM-3: bytes that are not UTF-8 are decoded as Latin-1 instead (``except UnicodeDecodeError:
+    body.decode("latin-1")``): a body F17 lets a server refuse, or accept with U+FFFD, stores ``ÿ`` for ``\\xff``."""
+
+    name = "latin1-fallback"
+    breaks = ("SEM-3",)
+
+    def parse(self, request: Request) -> JSON:
+        try:
+            request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            body = request.body.decode("latin-1").encode("utf-8")
+            return super().parse(Request(request.method, request.path, request.headers, body))
+        return super().parse(request)
+
+
+@fault
+class BodyLimit400(Fault):
+    """SEM-3: the framework's body limit is set to 64 KiB and a larger body gets 400 (Django's
+    ``RequestDataTooBig``): a valid body over 64 KiB is neither stored nor refused with 413 (F16)."""
+
+    name = "body-limit-400"
+    breaks = ("SEM-3",)
+
+    def parse(self, request: Request) -> JSON:
+        if len(request.body) > 64 * 1024:
+            raise Rejected(_recode(self.error(422, "request body too large", {}), "BAD_REQUEST", "client_error", status=400))
+        return super().parse(request)
+
+
+@fault
+class MethodLookup500(Fault):
+    """RESP-3: the handler is looked up as ``getattr(view, method.lower())``, unguarded: a method the view
+    lacks (TRACE, an unknown token) raises AttributeError, a 500 (F14 allows 405, 404 or 501)."""
+
+    name = "method-lookup-500"
+    breaks = ("RESP-3",)
+
+    def dispatch(self, request: Request) -> Reply:
+        if request.method not in ("GET", "HEAD", "PATCH", "OPTIONS"):
+            raise AttributeError(request.method.lower())
+        return super().dispatch(request)

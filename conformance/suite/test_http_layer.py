@@ -11,6 +11,7 @@ throughout: no 5xx, but 501 for another method (F14).
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_id_an_http_layer_cannot_route(api: Client, kind: str, observe_freedom: 
     to the list of collections) on a layer that normalizes the path, and an empty merge patch asks no
     change of whatever resource it reaches; so the probe cannot change anything, even there. Any
     4xx is allowed (F15) and should be the envelope (RESP-4); a 200 is a violation (OWN-1)."""
-    segment = _odd_ids(api.settings.collection_id)[kind]
+    segment = _odd_ids(quote(api.settings.collection_id, safe=""))[kind]
     raw_path = api.path(collection_id="x").rsplit("/", 1)[0] + "/" + segment
     exchange = api.send("PATCH", body={}, raw_path=raw_path)
     _no_5xx(exchange, f"an id with {kind}")
