@@ -41,8 +41,14 @@ MISSING: Any = _Missing()
 #: down: the run stops within seconds rather than waiting out every test's timeout.
 DOWN_AFTER = 3
 
-#: The only methods the suite sends: it never creates, replaces or deletes anything.
+#: The methods the suite sends with a body or to read: it never creates, replaces or deletes anything.
 SAFE_METHODS = frozenset({"GET", "PATCH"})
+#: A method token no server defines (RFC 9110 §9.1 lets a server answer it 501 or 405).
+UNKNOWN_METHOD = "CONFORMANCEPROBE"
+#: Methods sent only as probes of the HTTP layer (RESP-4, F14), never with a body: HEAD, OPTIONS and
+#: TRACE are safe by definition (RFC 9110 §9.2.1), and an unknown token without a body has nothing to
+#: write. PUT, POST and DELETE are never sent: on a broken server they could replace, create or delete.
+PROBE_METHODS = frozenset({"HEAD", "OPTIONS", "TRACE", UNKNOWN_METHOD})
 
 
 class TargetError(CannotJudge):
@@ -72,13 +78,18 @@ class OutOfTime(TargetError):
 
 
 class UnsafeMethod(ValueError):
-    """A test asked for a method other than GET and PATCH: a bug of the suite, refused before sending."""
+    """A test asked for a method other than GET and PATCH (or a bodiless probe of :data:`PROBE_METHODS`),
+    or for a probe with a body: a bug of the suite, refused before sending."""
 
 
 def curl(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None, key_label: str | None = None) -> str:
     """A copy-pasteable ``curl`` command (give it redacted headers and body); ``key_label`` says which
-    key the masked one was, so that the reproduction reproduces."""
-    parts = ["curl", "-sS", "-X", method, shlex.quote(url)]
+    key the masked one was, so that the reproduction reproduces. ``--path-as-is`` when the path holds
+    a dot segment (curl would remove it); ``-I`` for HEAD (``-X HEAD`` waits for a body)."""
+    parts = ["curl", "-sS", "-I" if method == "HEAD" else f"-X {method}"]
+    if any(segment in (".", "..") for segment in url.split("?", 1)[0].split("/")[3:]):
+        parts.append("--path-as-is")
+    parts.append(shlex.quote(url))
     for name, value in headers:
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if body is not None:
@@ -244,14 +255,23 @@ class Client:
         key_header: str = "X-API-Key",
         content_type: str | None = "application/json",
         headers: Mapping[str, str] | None = None,
+        raw_path: str | None = None,
     ) -> Exchange:
         """Send one request and record it.
 
         ``key``: ``MISSING`` sends the configured key, ``None`` sends none, a value sends that value.
         ``body`` is encoded as JSON; ``content`` sends raw bytes instead (malformed JSON).
+        ``raw_path`` (instead of ``org_id``/``collection_id``) is the path sent exactly as given,
+        percent-escapes and dot segments kept (httpx would remove ``.`` and ``..``): an ASCII path
+        after the base URL's, such as ``/v1/music/org_1/collections/..``.
         """
-        if method not in SAFE_METHODS:
-            raise UnsafeMethod(f"the suite sends only GET and PATCH, never {method!r}")
+        if method not in SAFE_METHODS | PROBE_METHODS:
+            raise UnsafeMethod(
+                f"the suite sends only GET and PATCH (and the bodiless probes {', '.join(sorted(PROBE_METHODS))}), "
+                f"never {method!r}"
+            )
+        if method in PROBE_METHODS and (body is not MISSING or content is not None):
+            raise UnsafeMethod(f"{method} is sent only as a probe, without a body")
         request_headers: dict[str, str] = {}
         if key is MISSING:
             key = self.settings.api_key
@@ -269,14 +289,15 @@ class Client:
         if content is not None and content_type is not None:
             request_headers["Content-Type"] = content_type
         request_headers.update(headers or {})
-        url = self.path(org_id, collection_id)
-        if method != "GET" and org_id is None and collection_id is None:
+        url = self.path(org_id, collection_id) if raw_path is None else raw_path
+        target = None if raw_path is None else self._target(raw_path)
+        if method != "GET" and ((org_id is None and collection_id is None) or raw_path is not None):
             self.known = None
         if self.down and self.fail_fast:
             raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")
         try:
             with PROCESS.waiting():
-                response, started = self._exchange(method, url, content, request_headers)
+                response, started = self._exchange(method, url, content, request_headers, target)
         except KeyboardInterrupt as interrupt:  # raised afresh here: the frames of the HTTP library stay out of it
             raise KeyboardInterrupt(str(interrupt)) from None
         except BrokenResponse:
@@ -286,9 +307,10 @@ class Client:
             self._note_failure(error)
             raise
         self._failures = 0
+        sent = str(response.request.url) if raw_path is None else self.settings.base_url.rstrip("/") + raw_path
         exchange = Exchange(
             method=method,
-            url=self.redactor.text(str(response.request.url)),
+            url=self.redactor.text(sent),
             request_headers=tuple(
                 (k, shown_key if k == key_header and shown_key is not None else self.redactor.header(k, v))
                 for k, v in request_headers.items()
@@ -305,8 +327,17 @@ class Client:
             raise Corrupted(f"not judged: {self.corrupted}")
         return exchange
 
-    def _exchange(self, method: str, url: str, content: bytes | None, headers: dict[str, str]) -> tuple[httpx.Response, float]:
-        """The response, after waiting out 429s and retrying a broken answer once; and when it started."""
+    def _target(self, raw_path: str) -> bytes:
+        """The request target for ``raw_path``: the base URL's path, then ``raw_path`` as it is."""
+        if not raw_path.startswith("/") or not raw_path.isascii() or not raw_path.isprintable() or " " in raw_path:
+            raise ValueError(f"raw_path={raw_path!r} must be a printable ASCII path starting with '/' (percent-escape the rest)")
+        return httpx.URL(self.settings.base_url).raw_path.rstrip(b"/") + raw_path.encode("ascii")
+
+    def _exchange(
+        self, method: str, url: str, content: bytes | None, headers: dict[str, str], target: bytes | None = None
+    ) -> tuple[httpx.Response, float]:
+        """The response, after waiting out 429s and retrying a broken answer once; and when it started.
+        ``target``: the request target sent as it is (httpcore's ``target`` extension), not ``url``'s path."""
         where = f"{method} {self.settings.base_url}{url}"
         waited, broken, limited = 0.0, 0, 0
         while True:
@@ -314,7 +345,10 @@ class Client:
             timeout = self._timeout(where)
             started = time.perf_counter()
             try:
-                response = self._http.request(method, url, content=content, headers=headers, timeout=timeout)
+                extensions = None if target is None else {"target": target}
+                response = self._http.request(
+                    method, url, content=content, headers=headers, timeout=timeout, extensions=extensions
+                )
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.DecodingError) as error:
                 broken += 1
                 if broken < 2:  # a keep-alive connection the target closed meanwhile: once more, on a fresh one

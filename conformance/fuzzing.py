@@ -47,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from conformance import checks, rules, spec_path
+from conformance import checks, malformed, rules, spec_path
 from conformance.client import Exchange, encode_json
 from conformance.config import Settings
 from conformance.rules import JSON, FieldRule
@@ -73,6 +73,8 @@ VISIBLE_CHARACTER = r"[^\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200d\u2028\u2029\
 #: start with a dot; at most 971 characters, so within the 1024 of the rules by construction.
 URL_PATTERN = r"^https://[a-z][a-z0-9]{0,20}\.example\.com(/[A-Za-z0-9][A-Za-z0-9._~-]{0,29}){0,30}$"
 
+#: F16: a body over this many bytes may be refused with 413.
+BODY_LIMIT = 64 * 1024
 #: Every 2xx and every 4xx status.
 ANY_2XX: frozenset[int] = frozenset(range(200, 300))
 ANY_4XX: frozenset[int] = frozenset(range(400, 500))
@@ -188,22 +190,26 @@ def encode(body: Any) -> bytes:
 
 def decode(content: bytes) -> tuple[JSON, bool]:
     """The JSON value of ``content``, and whether a strict parser may call it malformed (F13): lone
-    surrogates, ``NaN``/``Infinity``, numbers beyond a double, nesting deeper than 64. ``ValueError``
-    when it is not JSON; :class:`LookupError` for duplicate keys (parsers disagree on which wins)."""
-    doubtful = False
+    surrogates, numbers beyond a double, nesting deeper than 64. ``ValueError`` when it is not a JSON
+    text of RFC 8259 (``NaN`` and ``Infinity`` included: VAL-8); :class:`LookupError` when a
+    conformant server may accept it or not (F17: zero bytes, bytes that are not UTF-8, duplicate
+    keys; RFC 8259 §8.1: a leading byte order mark): ``conformance.malformed.classify``."""
+    kind = malformed.classify(content)
+    if kind == "free":
+        raise LookupError("F17: zero bytes, bytes that are not UTF-8 or a byte order mark may be accepted")
+    if kind == "malformed":
+        raise ValueError("not a JSON text (RFC 8259)")
 
     def constant(name: str) -> float:
-        nonlocal doubtful
-        doubtful = True
-        return float(name.replace("Infinity", "inf"))
+        raise ValueError(f"{name} is not JSON")  # unreachable: the grammar has no NaN; kept as a guard
 
     def pairs(items: list[tuple[str, JSON]]) -> dict[str, JSON]:
         if len({k for k, _ in items}) != len(items):
-            raise LookupError("duplicate keys")
+            raise LookupError("F17: duplicate keys (refused, or the last one wins)")
         return dict(items)
 
     value = json.loads(content.decode("utf-8"), parse_constant=constant, object_pairs_hook=pairs)
-    return value, doubtful or _strict_parser_may_reject(value)
+    return value, _strict_parser_may_reject(value)
 
 
 def _strict_parser_may_reject(value: JSON, depth: int = 0) -> bool:
@@ -327,22 +333,27 @@ def acceptance_rule_id(body: Mapping[str, JSON], blamed: str | None = None) -> s
 
 def expect_valid(content: bytes, kind: str, tracks: Collection[str] = ()) -> Expectation:
     """The expectation for a body that breaks no rule: 2xx when it takes no freedom; else 2xx or
-    422 (and 404 for an unknown track: F4; 400 when a strict parser may call it malformed: F13).
+    422 (and 404 for an unknown track: F4; 400 when a strict parser may call it malformed: F13;
+    only 413 for a body over 64 KiB: F16).
     ``ValueError`` when the body breaks a rule (the generator is wrong, not the target)."""
     body, doubtful = decode(content)
     if not isinstance(body, dict) or rules.body_errors(body):
         raise ValueError(f"not a valid body: {content[:200]!r}")
-    freedoms = freedoms_taken(body, tracks)
+    freedoms = freedoms_taken(body, tracks) + (("F16",) if len(content) > BODY_LIMIT else ())
     if kind == "strict" and freedoms:
         raise ValueError(f"strict positive data takes freedoms {freedoms}: {content[:200]!r}")
     rejected = acceptance_rule_id(body)
     if not freedoms and not doubtful:
         return Expectation(kind, content, ANY_2XX, "a valid body that takes no freedom", rejected_rule=rejected, body=body)
-    allowed = set(ANY_2XX) | {422}
+    allowed = set(ANY_2XX)
+    if doubtful or set(freedoms) - {"F16"}:
+        allowed.add(422)
     if "F4" in freedoms:
         allowed.add(404)
     if doubtful:
         allowed.add(400)
+    if "F16" in freedoms:
+        allowed.add(413)
     why = f"a valid body that takes freedom {', '.join(freedoms) or 'F13'} (may be rejected with {' or '.join(str(s) for s in sorted(allowed - ANY_2XX))})"
     return Expectation(kind, content, frozenset(allowed), why, rejected_rule="VAL-10", freedoms=freedoms, body=body)
 
@@ -387,10 +398,13 @@ def expect_invalid(content: bytes, tracks: Collection[str] = ()) -> Expectation 
     """The expectation for ``content`` from negative data; ``None`` when some conformant server
     could accept it (it is not negative data after all).
 
-    - not JSON, or not an object: any 4xx, accepted breaks VAL-8 (F13 allows 400 for malformed JSON);
+    - not JSON (``conformance.malformed``), or not an object: any 4xx, accepted breaks VAL-8 (F13 allows
+      400 for malformed JSON); ``None`` for what F17 leaves free (zero bytes, bytes that are not UTF-8,
+      duplicate keys) and a leading byte order mark;
     - a field breaks a rule: 422, accepted breaks that field's rule (VAL-1, 2, 4, 5, 6, 7), another
       4xx VAL-10; except that a non-``mtrack_`` id may get any 4xx (VAL-7), an ``mtrack_`` id that
-      is not a configured track a 404 (F4), and a body a strict parser may call malformed a 400 (F13).
+      is not a configured track a 404 (F4), a body a strict parser may call malformed a 400 (F13),
+      and a body over 64 KiB a 413 (F16).
     """
     try:
         value, doubtful = decode(content)
@@ -416,6 +430,8 @@ def expect_invalid(content: bytes, tracks: Collection[str] = ()) -> Expectation 
         allowed.add(404)
     if doubtful:
         allowed.add(400)
+    if len(content) > BODY_LIMIT:
+        allowed.add(413)
     why = "; ".join(f"{e.field}: {e.message}{_sent_length(value[e.field])}" for e in errors if e.field is not None)
     return Expectation("negative", content, frozenset(allowed), why, accepted_rule=ids[0], body=value)
 

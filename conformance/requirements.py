@@ -152,7 +152,12 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         _M,
         "Every 401, 404 and 422 body is `application/json` and is the error envelope: `success: false`, and `error` with `code`, `message`, `system_message`, `type` (strings), `status` (integer equal to the HTTP status), `details` (object), `trace_id` (string), `timestamp` (RFC 3339).",
     ),
-    Requirement("RESP-3", _M, "No request, however malformed, gets a 5xx."),
+    Requirement("RESP-3", _M, "No request, however malformed, gets a 5xx (a method other than GET and PATCH may get 501: F14)."),
+    Requirement(
+        "RESP-4",
+        _S,
+        "Every 4xx answer on the endpoint's path is the error envelope, also those an HTTP layer gives before the endpoint runs: another method (F14), an id it cannot route (F15), malformed JSON (F13), a media type (F9), a body too large (F16).",
+    ),
 )
 
 FREEDOMS: tuple[Freedom, ...] = (
@@ -163,9 +168,17 @@ FREEDOMS: tuple[Freedom, ...] = (
     Freedom("F5", "a `cover_image_url` that is not an absolute http(s) URL accepted", "rejected with 422"),
     Freedom("F6", "`updated_at` unchanged by an empty PATCH", "moved forward by it"),
     Freedom("F7", "responses carry only the documented fields", "they carry more (forward-compatible additions)"),
-    Freedom("F8", "timestamps in whole seconds with `Z`", "any RFC 3339 form (fractions, `+00:00`)"),
+    Freedom(
+        "F8",
+        "timestamps in whole seconds with `Z`",
+        "any RFC 3339 form (fractions, `+00:00`), and the same instant may be written differently in different answers",
+    ),
     Freedom("F9", "any request `Content-Type` taken as JSON", "anything but `application/json` rejected with 415 or 422"),
-    Freedom("F10", "control characters, NUL and lone surrogates in strings stored exactly", "rejected with 422"),
+    Freedom(
+        "F10",
+        "control characters (Unicode Cc and the bidirectional controls), NUL and lone surrogates in strings stored exactly",
+        "rejected with 422 (a lone surrogate escape also with 400, as malformed JSON)",
+    ),
     Freedom("F11", "a `name` of only white space accepted", "rejected with 422"),
     Freedom(
         "F12",
@@ -173,7 +186,23 @@ FREEDOMS: tuple[Freedom, ...] = (
         "a `description` over 512 characters rejected with 422 (up to 512 must be accepted)",
     ),
     Freedom("F13", "malformed JSON gets 422", "it gets 400 (VAL-9 then warns)"),
-    Freedom("F14", "methods other than PATCH and GET on the path get 405", "404 or 501"),
+    Freedom(
+        "F14",
+        "methods other than PATCH and GET on the path get 405",
+        "404 or 501; HEAD and OPTIONS may also be answered as HTTP defines them. Either way, RESP-2 does not judge these answers (RESP-4 does)",
+    ),
+    Freedom(
+        "F15",
+        "an id holding an encoded slash (`%2F`), a dot segment or NUL gets the endpoint's own 404",
+        "an HTTP layer answers it first with any 4xx. Either way, OWN-1 and RESP-2 do not judge these ids (RESP-4 does); a 200 or a change is still a violation",
+    ),
+    Freedom("F16", "request bodies of any size accepted", "a body over 64 KiB rejected with 413"),
+    Freedom(
+        "F17",
+        "a body of zero bytes, bytes that are not UTF-8, or an object with a duplicate key rejected with 4xx",
+        "accepted: zero bytes as `{}`, bad bytes replaced by U+FFFD, the last duplicate winning",
+    ),
+    Freedom("F18", "any `Accept` header answered with JSON", "an `Accept` that excludes `application/json` refused with 406"),
 )
 
 BY_ID: dict[str, Requirement] = {r.id: r for r in REQUIREMENTS}

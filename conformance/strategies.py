@@ -7,7 +7,7 @@ Public API (keyword-only options, checked up front):
 - :func:`valid_values` — values a conformant server must accept for one field;
 - :func:`patches` — PATCH bodies as any subset of the four fields, omitted-vs-null explicit;
 - :func:`invalid_bodies` — bodies every conformant server must reject, each naming its rule;
-- :func:`malformed_json` — request bytes that are not JSON at all.
+- :func:`malformed_json` — request bytes that are not JSON at all (``conformance.malformed``).
 
 Generated strings never hold control characters, NUL or lone surrogates (a server may reject
 those: freedom F10), and names always hold a non-space character (F11). Shrinking goes towards
@@ -22,7 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance import rules
+from conformance import malformed, rules
 from conformance.rules import JSON
 
 #: Character classes by UTF-8 width, plus combining marks and the troublesome ones.
@@ -213,14 +213,9 @@ NOT_OBJECTS: dict[str, JSON] = {
     "null": None,
     "true": True,
 }
-MALFORMED_JSON: dict[str, bytes] = {
-    "truncated": b'{"name": "x"',
-    "single quotes": b"{'name': 'x'}",
-    "trailing comma": b'{"name": "x",}',
-    "bare word": b"name",
-    "NaN": b'{"description": NaN}',
-    "comment": b'{"name": "x" /* c */}',
-}
+#: Malformed JSON, derived from RFC 8259's grammar (``conformance.malformed``): each case's id (the
+#: production it breaks and how) and its bytes, ``description`` holding :data:`conformance.malformed.MARKER`.
+MALFORMED_JSON: dict[str, bytes] = {case.id: case.body for case in malformed.CASES}
 
 
 def invalid_field_values() -> list[InvalidBody]:
@@ -251,11 +246,11 @@ def invalid_field_values() -> list[InvalidBody]:
 
 def invalid_bodies(*, rules_: Sequence[str] | None = None) -> st.SearchStrategy[InvalidBody]:
     """Bodies every conformant server rejects: the fixed cases of :func:`invalid_field_values`,
-    non-object bodies, malformed JSON bytes, and generated out-of-range lengths in every character
+    non-object bodies, the malformed JSON of ``conformance.malformed``, and generated out-of-range lengths in every character
     class. ``rules_`` keeps only the cases of those rule IDs."""
     fixed = invalid_field_values()
     fixed += [InvalidBody("VAL-8", None, body, f"a JSON {kind} body") for kind, body in NOT_OBJECTS.items()]
-    fixed += [InvalidBody("VAL-8", None, None, f"malformed JSON: {kind}", raw) for kind, raw in MALFORMED_JSON.items()]
+    fixed += [InvalidBody("VAL-8", None, None, f"malformed JSON: {case.id} ({case.why})", case.body) for case in malformed.CASES]
     generated: list[st.SearchStrategy[InvalidBody]] = [
         st.integers(513, 700)
         .flatmap(lambda n: text(length=n, nonblank=True))
@@ -270,26 +265,20 @@ def invalid_bodies(*, rules_: Sequence[str] | None = None) -> st.SearchStrategy[
         generated = [g.filter(lambda c: c.rule in wanted) for g in generated] if wanted & {"VAL-2", "VAL-6"} else []
     if not fixed and not generated:
         raise ValueError(f"rules_={rules_!r} selects no invalid body")
-    options: list[st.SearchStrategy[InvalidBody]] = [st.sampled_from(fixed)] if fixed else []
+    # the malformed JSON corpus is drawn from on its own, so that its many cases do not crowd out the field cases
+    groups = ([c for c in fixed if c.raw is None], [c for c in fixed if c.raw is not None])
+    options: list[st.SearchStrategy[InvalidBody]] = [st.sampled_from(group) for group in groups if group]
     return st.one_of(*options, *generated)
 
 
 def malformed_json() -> st.SearchStrategy[bytes]:
-    """Request bytes that are not a JSON document (the fixed cases, then random byte strings that
-    fail to parse)."""
-    import json
-
-    def reject(name: str) -> None:
-        raise ValueError(f"{name} is not JSON")
-
-    def not_json(data: bytes) -> bool:
-        try:
-            json.loads(data.decode("utf-8"), parse_constant=reject)
-        except (UnicodeDecodeError, ValueError):
-            return True
-        return False
-
-    return st.sampled_from(list(MALFORMED_JSON.values())) | st.binary(min_size=1, max_size=64).filter(not_json)
+    """Request bytes that are not a JSON text (RFC 8259) and that no freedom lets a server accept: the
+    cases of ``conformance.malformed`` (one per production and kind of mutation), then short UTF-8
+    texts that the grammar's recognizer refuses. Never zero bytes, bytes that are not UTF-8 or a
+    leading byte order mark (F17, RFC 8259 §8.1). Shrinks towards the first corpus cases."""
+    corpus = st.sampled_from([case.body for case in malformed.CASES])
+    texts = st.text(min_size=1, max_size=64).map(lambda text: text.encode("utf-8"))
+    return corpus | texts.filter(lambda data: malformed.classify(data) == "malformed")
 
 
 def read_only_bodies() -> st.SearchStrategy[dict[str, Any]]:

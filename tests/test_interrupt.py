@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from conformance import rules
+from conformance.client import PROBE_METHODS
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
 
@@ -41,6 +42,7 @@ class Watched(StubApp):
         self.hold = hold
         self.fail_empty_patch = fail_empty_patch
         self.seen: list[tuple[str, str]] = []
+        self.probe_bodies: list[bytes] = []
         self.changed = threading.Event()
         self.release = threading.Event()
         self.delay = 0.0
@@ -59,6 +61,8 @@ class Watched(StubApp):
     def handle(self, request: Request) -> Reply:
         with self.lock:
             self.seen.append((request.method, request.path))
+            if request.method not in ("GET", "PATCH"):
+                self.probe_bodies.append(request.body)
         time.sleep(self.delay)
         if self.fail_empty_patch and request.method == "PATCH" and request.body.strip() == b"{}":
             return Reply(500, b'{"success": false, "error": {"code": "INTERNAL_ERROR"}}')
@@ -80,7 +84,7 @@ def options(app: StubApp, stub: RunningStub) -> list[str]:
     return args
 
 
-def test_a_failing_full_run_restores_the_collection_changes_nothing_else_and_sends_only_get_and_patch(
+def test_a_failing_full_run_restores_the_collection_changes_nothing_else_and_sends_only_get_patch_and_probes(
     tmp_path: Path,
 ) -> None:
     app = Watched(fail_empty_patch=True)
@@ -92,7 +96,11 @@ def test_a_failing_full_run_restores_the_collection_changes_nothing_else_and_sen
     assert "collection restored and verified" in run.output
     assert app.other_collections() == app.others  # the foreign collection, and any other, untouched
     methods = {method for method, _ in app.seen}
-    assert methods <= {"GET", "PATCH"}, f"the suite sent {sorted(methods - {'GET', 'PATCH'})}"
+    allowed = {"GET", "PATCH", *PROBE_METHODS}  # the probes of the HTTP layer (RESP-4): HEAD, OPTIONS, TRACE, an unknown token
+    assert methods <= allowed, f"the suite sent {sorted(methods - allowed)}"
+    assert not methods & {"PUT", "POST", "DELETE"}
+    assert app.probe_bodies, "no probe of the HTTP layer was sent, so this test proves nothing of them"
+    assert set(app.probe_bodies) == {b""}, "a probe carried a body"
     assert ("PATCH", f"/v1/music/{app.foreign_org_id}/collections/{app.foreign_collection_id}") in app.seen
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from conformance import checks, config
 from conformance.checks import Violation
-from conformance.client import BrokenResponse, Client, UnsafeMethod
+from conformance.client import PROBE_METHODS, UNKNOWN_METHOD, BrokenResponse, Client, UnsafeMethod
 from conformance.pacing import Pacer, parse_rate, retry_after
 from conformance.stub.app import Request
 
@@ -222,11 +222,11 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after(None) is None
 
 
-# ---- only GET and PATCH ------------------------------------------------------------------------
+# ---- only GET and PATCH, and bodiless probes --------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["DELETE", "PUT", "POST", "HEAD", "OPTIONS", "patch"])
-def test_the_client_refuses_every_method_but_get_and_patch_before_sending(method: str) -> None:
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "POST", "CONNECT", "PROPPATCH", "MERGE", "patch", "head"])
+def test_the_client_refuses_every_method_but_get_patch_and_the_probes_before_sending(method: str) -> None:
     with Misbehaving() as server:
         seed = server.seed()
         client = Client(settings_for(server))
@@ -238,6 +238,33 @@ def test_the_client_refuses_every_method_but_get_and_patch_before_sending(method
             client.close()
         time.sleep(0.05)
     assert server.seen == [("GET", f"/v1/music/{seed['org_id']}/collections/{seed['collection_id']}")]
+
+
+def test_probes_go_without_a_body_and_raw_paths_as_written() -> None:
+    with Misbehaving() as server:
+        seed = server.seed()
+        client = Client(settings_for(server))
+        collections = f"/v1/music/{seed['org_id']}/collections"
+        try:
+            for method in sorted(PROBE_METHODS):
+                with pytest.raises(UnsafeMethod, match="without a body"):
+                    client.send(method, body={})
+                with pytest.raises(UnsafeMethod, match="without a body"):
+                    client.send(method, content=b"x")
+            for method in sorted(PROBE_METHODS):
+                client.send(method)
+            exchange = client.send("PATCH", body={}, raw_path=f"{collections}/..")
+            with pytest.raises(ValueError, match="raw_path"):
+                client.send("PATCH", body={}, raw_path="collections/..")
+        finally:
+            client.close()
+        time.sleep(0.05)
+    probed = f"{collections}/{seed['collection_id']}"
+    assert server.seen == [(method, probed) for method in sorted(PROBE_METHODS)] + [("PATCH", f"{collections}/..")]
+    assert exchange.url.endswith("/collections/..")
+    assert "--path-as-is" in exchange.curl()
+    assert UNKNOWN_METHOD in PROBE_METHODS
+    assert not PROBE_METHODS & {"PUT", "POST", "DELETE", "PATCH"}
 
 
 # ---- the production guard ----------------------------------------------------------------------

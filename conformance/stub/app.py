@@ -21,6 +21,8 @@ from conformance import rules
 from conformance.rules import JSON, FieldError
 
 PATH = re.compile(r"^/v1/music/(?P<org>[^/]+)/collections/(?P<collection>[^/]+)/?$")
+#: The methods the path answers; any other gets 405 (F14's first side).
+ALLOWED_METHODS = ("GET", "HEAD", "PATCH")
 _NOT_FOUND_MESSAGE = "Music collection not found or not owned by caller"
 
 
@@ -144,14 +146,14 @@ class StubApp:
         match = PATH.match(request.path.split("?", 1)[0])
         if match is None:
             raise Rejected(self.error(404, "Route not found", {}))
-        if request.method not in ("GET", "PATCH"):
-            reply = self.error(405, "Method not allowed", {})
-            reply.headers["allow"] = "GET, PATCH"
+        if request.method not in ALLOWED_METHODS:  # F14: 405 with the envelope (RESP-4) and Allow
+            reply = self.error(405, f"{request.method} is not allowed here", {})
+            reply.headers["allow"] = ", ".join(ALLOWED_METHODS)
             return reply
         caller = self.authenticate(request)
         org_id, collection_id = match["org"], match["collection"]
         with self.lock:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):  # HEAD as GET; the server sends no body (RFC 9110 §9.3.2)
                 return self.ok(self.render(self.find(caller, org_id, collection_id)))
             collection = self.find(caller, org_id, collection_id)
             body = self.parse(request)
@@ -174,10 +176,11 @@ class StubApp:
         return collection
 
     def parse(self, request: Request) -> JSON:
-        """The decoded body; malformed JSON and lone surrogates are 422 (F13, F10: second side)."""
+        """The decoded body; malformed JSON and lone surrogates are 422 (F13, F10: second side), and so
+        are zero bytes, bytes that are not UTF-8 and duplicate keys (F17: first side)."""
         try:
             text = request.body.decode("utf-8")
-            body = json.loads(text, parse_constant=_reject_constant)
+            body = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_names)
             json.dumps(body, ensure_ascii=False).encode("utf-8")  # lone surrogates fail here
         except (UnicodeError, ValueError, RecursionError):
             raise Rejected(self.validation_error(FieldError(None, "request body must be valid JSON"))) from None
@@ -250,3 +253,10 @@ class StubApp:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+def _unique_names(pairs: list[tuple[str, JSON]]) -> dict[str, JSON]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate key")
+    return dict(pairs)

@@ -5,7 +5,7 @@ A **fault** is the kind of bug real servers ship, in a few lines: a subclass of
 what goes wrong; ``breaks`` names the MUST rules of CONTRACT.md it violates. The suite must fail
 against every fault, and a failing test must name one of those rules.
 
-A **variant** is a conformant server that takes a freedom (F1-F14) the other way from the
+A **variant** is a conformant server that takes a freedom (F1-F18) the other way from the
 reference stub, or that breaks only SHOULD rules (``warns``). The suite must pass against every
 variant; SHOULD violations are warnings.
 

@@ -1,4 +1,4 @@
-"""Conformant variants: each takes one freedom (F1-F14) the other way, or breaks SHOULD rules only."""
+"""Conformant variants: each takes one freedom (F1-F18) the other way, or breaks SHOULD rules only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where the page is silent a target may take either side (F1–F14 of CONTRACT.md); the suite
+"""Where the page is silent a target may take either side (F1–F18 of CONTRACT.md); the suite
 passes both, records the side it saw for the report, and still holds the rules that apply on
 either side: no 5xx, the envelope on errors, and exact storage when a value is accepted."""
 
@@ -11,7 +11,7 @@ import pytest
 from conformance import checks
 from conformance.client import Client
 from conformance.rules import JSON
-from conformance.suite.support import fields, read
+from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, fields, read, state, unique
 
 Observe = Callable[..., None]
 
@@ -80,3 +80,35 @@ def test_white_space_name_is_stored_exactly_or_rejected(api: Client, value: str,
     if exchange.status == 200:
         returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
         checks.applied({"name": value}, {}, fields(returned), fields(read(api, "SEM-3")), exchange)
+
+
+def _f17_body(kind: str, marker: str) -> tuple[bytes, str | None]:
+    """The body of an F17 case, and the ``description`` it stores when accepted (``None``: nothing changes)."""
+    if kind == "zero-bytes":
+        return b"", None
+    if kind == "not-utf-8":
+        return b'{"description": "' + marker.encode() + b' \xff end"}', f"{marker} \ufffd end"
+    return b'{"description": "' + marker.encode() + b' first", "description": "' + marker.encode() + b' last"}', f"{marker} last"
+
+
+@pytest.mark.requirement("RESP-3", "SEM-3", "SEM-4", "VAL-12")
+@pytest.mark.parametrize("kind", ["zero-bytes", "not-utf-8", "duplicate-key"])
+def test_f17_body_is_refused_or_accepted_as_described(api: Client, kind: str, observe_freedom: Observe) -> None:
+    """F17: a body of zero bytes, bytes that are not UTF-8 and a duplicate key may get any 4xx (and
+    change nothing), or be accepted: zero bytes as ``{}`` (SEM-4: nothing changes), a bad byte as
+    U+FFFD and the last duplicate winning (SEM-3: stored exactly so). Never a 5xx."""
+    content, stored = _f17_body(kind, unique("F17"))
+    before = state(api, "VAL-12")
+    exchange = api.send("PATCH", content=content)
+    checks.expect_status("RESP-3", exchange, range(100, 500), f"a body with {kind} gets no 5xx (F17)")
+    rule = "SEM-4" if stored is None else "SEM-3"
+    checks.expect_status(rule, exchange, {200, *range(400, 500)}, f"a body with {kind} is refused with 4xx or accepted (F17)")
+    observe_freedom("F17", "or" if exchange.status == 200 else "either", f"{kind}: HTTP {exchange.status}")
+    after = state(api, "VAL-12")
+    if exchange.status != 200:
+        checks.fields_equal("VAL-12", f"a refused body ({kind}) changes nothing", before, after, exchange)
+    elif stored is None:  # taken as {}: nothing changes but updated_at (F6)
+        kept = [name for name in STATE_FIELDS if name not in TIMESTAMPS or name == "created_at"]
+        checks.fields_equal("SEM-4", "zero bytes taken as {} change nothing", {k: before[k] for k in kept}, after, exchange)
+    else:
+        checks.fields_equal("SEM-3", f"a body with {kind} is stored as F17 describes", {"description": stored}, after, exchange)
