@@ -51,14 +51,18 @@ class Probe:
     key_header: str = "X-API-Key"
     content_type: str | None = "application/json"
     headers: Mapping[str, str] | None = None
-    #: Read the foreign tenant's collection around it too (an attempt on it must change nothing).
-    foreign: bool = False
+    #: The path sent exactly as written (dot segments, escapes), instead of ``org_id``/``collection_id``.
+    raw_path: str | None = None
 
     def send(self, client: Client) -> Exchange:
         if isinstance(self.key, Secret):  # a key made from a configured one is a secret too
             client.redactor.add(self.key.reveal())
         kwargs: dict[str, Any] = {"org_id": self.org_id, "collection_id": self.collection_id, "key": self.key}
         kwargs.update(key_header=self.key_header, content_type=self.content_type, headers=self.headers)
+        if self.raw_path is not None:
+            kwargs["raw_path"] = self.raw_path
+        if self.method not in ("GET", "PATCH"):  # a bodiless probe of the HTTP layer
+            return client.send(self.method, **kwargs)
         if self.content is not None:
             return client.send(self.method, content=self.content, **kwargs)
         return client.send(self.method, body=self.body, **kwargs)
@@ -116,10 +120,20 @@ class Batcher:
     so that even one that writes the value it wrote before shows; and a foreign collection a broken
     target let the suite change is put back at once)."""
 
-    def __init__(self, client: Client, read_state: Reader, put_back: Writer, *, pool: int = POOL) -> None:
+    def __init__(
+        self,
+        client: Client,
+        read_state: Reader,
+        put_back: Writer,
+        *,
+        prepare: Callable[[], object] = lambda: None,
+        pool: int = POOL,
+    ) -> None:
         self.client = client
         self.read_state = read_state
         self.put_back = put_back
+        #: Called before a batch of refusals: gives the collection a state in which any applied field shows.
+        self.prepare = prepare
         self.pool = pool
         self.answers: dict[str, Answer] = {}
         self.sent = 0
@@ -151,6 +165,7 @@ class Batcher:
                 self.answers[nodeid] = Answer([got[(nodeid, i)] for i in range(len(probes))], kind)
             return
         try:
+            self.prepare()
             before, reads = self.read_state()
         except Exception as error:
             got = self._send_all(flat)

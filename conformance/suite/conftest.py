@@ -65,10 +65,15 @@ def api(target: Target) -> Client:
 @pytest.fixture(scope="session")
 def batcher(target: Target, settings: Settings) -> Batcher:
     """Sends the requests of the tests marked ``@pytest.mark.probe`` together (``conformance.batch``)."""
-    from conformance.suite.support import put_back, read_state
+    from conformance.suite.support import known_or_reset, put_back, read_state
 
     client = target.client
-    return Batcher(client, lambda: read_state(client, settings.foreign), lambda b, n: put_back(client, settings.foreign, b, n))
+    return Batcher(
+        client,
+        lambda: read_state(client, settings.foreign),
+        lambda before, now: put_back(client, settings.foreign, before, now),
+        prepare=lambda: known_or_reset(client, "VAL-12"),  # every field a value, so that a null applied shows
+    )
 
 
 @pytest.fixture

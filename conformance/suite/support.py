@@ -92,7 +92,7 @@ def patch_applied(
     and the state read back."""
     exchange, returned = patch_ok(api, rule_id, body, title)
     stored = read(api, rule_id)
-    checks.applied(body, fields(before), fields(returned), fields(stored), exchange, sent_rule=rule_id)
+    checks.applied(body, fields(before) if before else {}, fields(returned), fields(stored), exchange, sent_rule=rule_id)
     return exchange, stored
 
 

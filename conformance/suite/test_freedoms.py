@@ -9,9 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from conformance import checks
+from conformance.batch import Answer, Probe
 from conformance.client import Client
 from conformance.rules import JSON
-from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, fields, read, state, unique
+from conformance.suite.conftest import new_missing_id
+from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, fields, probe, read, state, unique
 
 Observe = Callable[..., None]
 
@@ -20,10 +22,9 @@ Observe = Callable[..., None]
 @pytest.mark.parametrize(
     "body", [{"name": ""}, {"description": 5}, ["not", "an", "object"]], ids=["empty-name", "number", "array"]
 )
-def test_bad_body_to_missing_collection_gets_404_or_422(
-    api: Client, missing_id: str, body: JSON, observe_freedom: Observe
-) -> None:
-    exchange = api.patch(body, collection_id=missing_id)
+@probe(lambda body: Probe(body=body, collection_id=new_missing_id()))
+def test_bad_body_to_missing_collection_gets_404_or_422(answer: Answer, body: JSON, observe_freedom: Observe) -> None:
+    exchange = answer.exchange
     # a body that is not an object may get any 4xx (VAL-8; VAL-9 only SHOULD say 422)
     allowed = {404, 422} if isinstance(body, dict) else range(400, 500)
     checks.expect_status("OWN-1", exchange, allowed, "a bad body sent to a missing collection gets 404 or 422 (F1)")

@@ -16,10 +16,12 @@ from urllib.parse import quote
 import pytest
 
 from conformance import checks, malformed
+from conformance.batch import ANSWER, Answer, Probe
 from conformance.checks import ENVELOPE_STATUSES
 from conformance.client import PROBE_METHODS, Client, Exchange
+from conformance.config import Settings
 from conformance.rules import ERRORS
-from conformance.suite.support import read, unique
+from conformance.suite.support import probe, read, unique
 
 Observe = Callable[..., None]
 
@@ -61,10 +63,11 @@ def _method_side(method: str, status: int) -> str | None:
 
 @pytest.mark.requirement("RESP-3", "RESP-4")
 @pytest.mark.parametrize("method", sorted(PROBE_METHODS))
-def test_other_method_on_the_path(api: Client, method: str, observe_freedom: Observe) -> None:
+@probe(lambda method: Probe(method=method), kind=ANSWER)
+def test_other_method_on_the_path(answer: Answer, method: str, observe_freedom: Observe) -> None:
     """HEAD, OPTIONS, TRACE and an unknown token, with the key and no body (never PUT, POST or DELETE,
     which could replace, create or delete on a broken server)."""
-    exchange = api.send(method)
+    exchange = answer.exchange
     _no_5xx(exchange, f"{method} on the path", allowed=frozenset({501}))
     side = _method_side(method, exchange.status)
     if side is not None:
@@ -92,15 +95,21 @@ ODD_IDS = list(_odd_ids(""))
 
 
 @pytest.mark.requirement("RESP-3", "RESP-4", "OWN-1")
+def _odd_id(settings: Settings, kind: str) -> Probe:
+    segment = _odd_ids(quote(settings.collection_id, safe=""))[kind]
+    path = f"/v1/music/{quote(settings.org_id, safe='')}/collections/{segment}"
+    return Probe(body={}, raw_path=path)
+
+
 @pytest.mark.parametrize("kind", ODD_IDS)
-def test_id_an_http_layer_cannot_route(api: Client, kind: str, observe_freedom: Observe) -> None:
+@probe(_odd_id, kind=ANSWER)
+def test_id_an_http_layer_cannot_route(answer: Answer, kind: str, observe_freedom: Observe) -> None:
     """PATCH ``{}``: a dot segment may resolve to another resource (``..`` to the organization, ``.``
     to the list of collections) on a layer that normalizes the path, and an empty merge patch asks no
     change of whatever resource it reaches; so the probe cannot change anything, even there. Any
     4xx is allowed (F15) and should be the envelope (RESP-4); a 200 is a violation (OWN-1)."""
-    segment = _odd_ids(quote(api.settings.collection_id, safe=""))[kind]
-    raw_path = api.path(collection_id="x").rsplit("/", 1)[0] + "/" + segment
-    exchange = api.send("PATCH", body={}, raw_path=raw_path)
+    exchange = answer.exchange
+    segment = exchange.url.rsplit("/", 1)[-1]
     _no_5xx(exchange, f"an id with {kind}")
     if 200 <= exchange.status < 300:
         raise checks.violation(
@@ -117,10 +126,11 @@ HTTP_LAYER_MALFORMED = ("JSON-text/word-after", "string/single-quoted-value", "o
 
 @pytest.mark.requirement("RESP-2", "RESP-3", "RESP-4")
 @pytest.mark.parametrize("case_id", HTTP_LAYER_MALFORMED)
-def test_malformed_json_refusal_is_the_envelope(api: Client, case_id: str) -> None:
+@probe(lambda case_id: Probe(content=malformed.BY_ID[case_id].body_with(malformed.new_marker())))
+def test_malformed_json_refusal_is_the_envelope(answer: Answer, case_id: str) -> None:
     """A few cases of ``conformance.malformed``: content after the value, a wrong quote, a cut (the
     VAL-8 tests send them all and judge the status; here only the envelope of a 4xx)."""
-    exchange = api.send("PATCH", content=malformed.BY_ID[case_id].body_with(malformed.new_marker()))
+    exchange = answer.exchange
     _no_5xx(exchange, f"malformed JSON ({case_id})")
     _envelope(exchange, endpoint=True)
 
@@ -130,9 +140,10 @@ MEDIA_TYPES = ("text/plain", "application/xml", "application/x-www-form-urlencod
 
 @pytest.mark.requirement("RESP-2", "RESP-3", "RESP-4")
 @pytest.mark.parametrize("media_type", MEDIA_TYPES)
-def test_other_media_type_refusal_is_the_envelope(api: Client, media_type: str, observe_freedom: Observe) -> None:
+@probe(lambda media_type: Probe(content=b"{}", content_type=media_type), kind=ANSWER)
+def test_other_media_type_refusal_is_the_envelope(answer: Answer, media_type: str, observe_freedom: Observe) -> None:
     """``{}`` sent as another media type: taken as JSON (nothing to change) or refused (F9)."""
-    exchange = api.send("PATCH", content=b"{}", content_type=media_type)
+    exchange = answer.exchange
     _no_5xx(exchange, f"a body sent as {media_type}")
     if exchange.status == 200 or exchange.status in (415, 422):
         observe_freedom("F9", "either" if exchange.status == 200 else "or", f"{media_type}: HTTP {exchange.status}")
@@ -160,12 +171,15 @@ ACCEPTS_WITHOUT_JSON = ("text/html", "application/xml")
 
 @pytest.mark.requirement("RESP-1", "RESP-2", "RESP-3", "RESP-4", "SEM-4")
 @pytest.mark.parametrize("accept", ACCEPTS_WITHOUT_JSON)
-def test_accept_without_json_is_answered_with_json_or_406(api: Client, accept: str, observe_freedom: Observe) -> None:
+@probe(lambda accept: Probe(body={}, headers={"Accept": accept}), kind=ANSWER)
+def test_accept_without_json_is_answered_with_json_or_406(
+    answer: Answer, settings: Settings, accept: str, observe_freedom: Observe
+) -> None:
     """``{}`` with an ``Accept`` that excludes JSON: answered with the collection as JSON, or 406 (F18)."""
-    exchange = api.patch({}, headers={"Accept": accept})
+    exchange = answer.exchange
     _no_5xx(exchange, f"Accept: {accept}")
     checks.expect_status("SEM-4", exchange, {200, 406}, f"{{}} with Accept: {accept} gets 200, or 406 (F18)")
     observe_freedom("F18", "either" if exchange.status == 200 else "or", f"{accept}: HTTP {exchange.status}")
     if exchange.status == 200:
-        checks.collection("RESP-1", exchange, api.settings.collection_id)
+        checks.collection("RESP-1", exchange, settings.collection_id)
     _envelope(exchange, endpoint=True)

@@ -7,8 +7,11 @@ from collections.abc import Callable
 import pytest
 
 from conformance import checks, rules
+from conformance.batch import ANSWER, Answer, Probe
 from conformance.client import Client
 from conformance.config import Settings
+from conformance.suite.conftest import new_missing_id
+from conformance.suite.support import probe
 
 
 @pytest.mark.requirement("RESP-1")
@@ -27,22 +30,25 @@ def test_patch_200_with_changes_is_the_collection_object(api: Client, settings: 
 
 
 @pytest.mark.requirement("RESP-2", "AUTH-1")
-def test_401_is_the_error_envelope(api: Client) -> None:
-    exchange = api.patch({}, key=None)
+@probe(lambda: Probe(body={}, key=None))
+def test_401_is_the_error_envelope(answer: Answer) -> None:
+    exchange = answer.exchange
     checks.expect_status("AUTH-1", exchange, {401}, "a request without a key is rejected", envelope_checked=False)
     checks.envelope("RESP-2", exchange, soft=False)
 
 
 @pytest.mark.requirement("RESP-2", "OWN-1")
-def test_404_is_the_error_envelope(api: Client, missing_id: str) -> None:
-    exchange = api.patch({}, collection_id=missing_id)
+@probe(lambda: Probe(body={}, collection_id=new_missing_id()))
+def test_404_is_the_error_envelope(answer: Answer) -> None:
+    exchange = answer.exchange
     checks.expect_status("OWN-1", exchange, {404}, "a missing collection is not found", envelope_checked=False)
     checks.envelope("RESP-2", exchange, soft=False)
 
 
 @pytest.mark.requirement("RESP-2", "VAL-1")
-def test_422_is_the_error_envelope(api: Client) -> None:
-    exchange = api.patch({"name": ""})
+@probe(lambda: Probe(body={"name": ""}))
+def test_422_is_the_error_envelope(answer: Answer) -> None:
+    exchange = answer.exchange
     checks.expect_status("VAL-1", exchange, {422}, "an empty name is rejected", envelope_checked=False)
     checks.envelope("RESP-2", exchange, soft=False)
 
@@ -72,8 +78,9 @@ ODD_BODIES: dict[str, bytes] = {
 
 @pytest.mark.requirement("RESP-3")
 @pytest.mark.parametrize("body", ODD_BODIES.values(), ids=ODD_BODIES.keys())
-def test_odd_bodies_never_get_5xx(api: Client, body: bytes) -> None:
-    exchange = api.send("PATCH", content=body)
+@probe(lambda body: Probe(content=body), kind=ANSWER)
+def test_odd_bodies_never_get_5xx(answer: Answer, body: bytes) -> None:
+    exchange = answer.exchange
     checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx")
 
 
@@ -96,8 +103,9 @@ CONTENT_TYPES = [
 
 @pytest.mark.requirement("RESP-3")
 @pytest.mark.parametrize("content_type", CONTENT_TYPES, ids=[str(c) for c in CONTENT_TYPES])
-def test_odd_content_types_never_get_5xx(api: Client, content_type: str | None, observe_freedom: Callable[..., None]) -> None:
-    exchange = api.send("PATCH", content=b'{"description": "content type probe"}', content_type=content_type)
+@probe(lambda content_type: Probe(content=b'{"description": "content type probe"}', content_type=content_type), kind=ANSWER)
+def test_odd_content_types_never_get_5xx(answer: Answer, content_type: str | None, observe_freedom: Callable[..., None]) -> None:
+    exchange = answer.exchange
     checks.expect_status(
         "RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx (F9: 415/422 or accepted)"
     )
@@ -111,8 +119,9 @@ ACCEPTS = ["application/xml", "text/html", "application/json;q=0", "*/*;q=0", "i
 
 @pytest.mark.requirement("RESP-3")
 @pytest.mark.parametrize("accept", ACCEPTS)
-def test_odd_accept_headers_never_get_5xx(api: Client, accept: str, observe_freedom: Callable[..., None]) -> None:
-    exchange = api.patch({}, headers={"Accept": accept})
+@probe(lambda accept: Probe(body={}, headers={"Accept": accept}), kind=ANSWER)
+def test_odd_accept_headers_never_get_5xx(answer: Answer, accept: str, observe_freedom: Callable[..., None]) -> None:
+    exchange = answer.exchange
     checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx (406 or 200 are fine)")
     if accept != "garbage;;=" and exchange.status in (200, 406):
         observe_freedom("F18", "either" if exchange.status == 200 else "or", f"{accept}: HTTP {exchange.status}")
@@ -131,8 +140,9 @@ ODD_PATHS = {
 
 @pytest.mark.requirement("RESP-3", "OWN-1", "RESP-2")
 @pytest.mark.parametrize(("org_id", "collection_id"), ODD_PATHS.values(), ids=ODD_PATHS.keys())
-def test_odd_path_ids_never_get_5xx(api: Client, org_id: str, collection_id: str) -> None:
-    exchange = api.patch({}, org_id=org_id or None, collection_id=collection_id or None)
+@probe(lambda org_id, collection_id: Probe(body={}, org_id=org_id or None, collection_id=collection_id or None), kind=ANSWER)
+def test_odd_path_ids_never_get_5xx(answer: Answer, org_id: str, collection_id: str) -> None:
+    exchange = answer.exchange
     checks.expect_status("RESP-3", exchange, range(100, 500), "no request, however malformed, gets a 5xx")
     if exchange.status < 500:
         checks.require(

@@ -108,7 +108,7 @@ def test_sent_url_is_stored_exactly(api: Client, value: str, observe_freedom: Ob
     checks.expect_status("SEM-3", exchange, {200}, "a URL is accepted")
     returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
     stored = read(api, "SEM-3")
-    checks.applied({"cover_image_url": value}, fields(before), fields(returned), fields(stored), exchange)
+    checks.applied({"cover_image_url": value}, before, fields(returned), fields(stored), exchange)
 
 
 @pytest.mark.requirement("SEM-3", "SEM-1", "SEM-6")
