@@ -14,11 +14,14 @@ once for each ``--latency-ms``. That stub answers every request after L ms, as a
 sequential chain (``GET /_stub/traffic``, reset before every run).
 
 Each combination runs ``--runs`` times; the table shows medians of: the wall time of the whole
-process; pytest's session time; the requests sent (the stub's count, else the suite's
-``requests: N sent to the target`` line); the longest sequential chain, the most requests of the run
-that happened one after another, as the suite counts it (``...; longest sequential chain: M``, ``?``
-when the suite does not print it) and as the stub counts it; and the floor, chain x latency: the
-least time the latency costs the run (the suite's chain when printed, else the stub's).
+process; its CPU time (user + system: steadier than wall time on a busy machine; a loopback stub's
+own CPU time is not in it, the in-process stub's is); pytest's session time; the requests sent (the
+stub's count, else the suite's ``requests: N sent to the target`` line); the longest sequential
+chain, the most requests of the run that happened one after another, as the suite counts it
+(``...; longest sequential chain: M``, ``?`` when the suite does not print it) and as the stub
+counts it; and the floor, chain x latency: the least time the latency costs the run (the suite's
+chain when printed, else the stub's). At 0 ms the stub's chain overstates: answers it served one
+after another may have been in flight together on the client's side.
 
     .venv/bin/python scripts/benchmark.py                      # everything, 3 runs each (about 10 minutes)
     .venv/bin/python scripts/benchmark.py --runners quick --targets loopback --latency-ms 20 --check
@@ -36,6 +39,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,6 +64,7 @@ GOALS: dict[tuple[str, float], float] = {("quick", 0): 3.0, ("default", 0): 5.0,
 RUN_TIMEOUT = 1800
 _EXPORT = re.compile(r"\s*export (CONFORMANCE_\w+)=(.*)")
 _REQUESTS = re.compile(r"^requests: (\d+) sent to the target(?:; longest sequential chain: (\d+))?", re.MULTILINE)
+_LOG, _PID = "BENCHMARK_STUB_LOG", "BENCHMARK_STUB_PID"  # kept beside the stub's exports, never passed on
 _SESSION = re.compile(r"^=*\s*\d+ \w+.* in ([\d.]+)s", re.MULTILINE)
 
 
@@ -68,6 +73,7 @@ class Run:
     """One run's figures; ``None`` where the runner or target does not tell."""
 
     wall: float
+    cpu: float  # user + system seconds of the runner's process (not of a loopback stub)
     returncode: int
     session: float | None = None
     requests: int | None = None  # as the suite counts them
@@ -134,12 +140,14 @@ def _environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 @contextmanager
-def loopback_stub(python: str, latency_ms: float) -> Iterator[dict[str, str]]:
-    """A standalone stub on a free loopback port; yields the variables that point the suite at it."""
-    process = subprocess.Popen(
-        [python, "-m", "conformance", "stub", "--port", "0", "--latency-ms", f"{latency_ms:g}"],
-        cwd=ROOT, env=_environ(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+def loopback_stub(python: str, latency_ms: float, log: Path) -> Iterator[dict[str, str]]:
+    """A standalone stub on a free loopback port, its errors written to ``log``; yields the variables
+    that point the suite at it."""
+    with log.open("w", encoding="utf-8") as errors:
+        process = subprocess.Popen(
+            [python, "-m", "conformance", "stub", "--port", "0", "--latency-ms", f"{latency_ms:g}"],
+            cwd=ROOT, env=_environ(), stdout=subprocess.PIPE, stderr=errors, text=True,
+        )  # fmt: skip
     watchdog = threading.Timer(30, process.kill)
     watchdog.start()
     try:
@@ -153,7 +161,7 @@ def loopback_stub(python: str, latency_ms: float) -> Iterator[dict[str, str]]:
             if match:
                 exports[match.group(1)] = match.group(2).strip()
         watchdog.cancel()
-        yield exports
+        yield {**exports, _LOG: str(log), _PID: str(process.pid)}
     finally:
         watchdog.cancel()
         process.terminate()
@@ -169,13 +177,20 @@ def loopback_stub(python: str, latency_ms: float) -> Iterator[dict[str, str]]:
 def _traffic(env: Mapping[str, str], method: str = "GET") -> dict[str, int]:
     """The loopback stub's count of the requests it served since the last reset (``DELETE`` resets it)."""
     request = urllib.request.Request(f"{env['CONFORMANCE_BASE_URL']}/_stub/traffic", method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+    except OSError as error:
+        log = Path(env[_LOG]).read_text(encoding="utf-8", errors="replace").strip()
+        raise RuntimeError(
+            f"the loopback stub (pid {env[_PID]}) did not answer {method} /_stub/traffic: {error}; its errors:\n{log or '(none)'}"
+        ) from None
     return json.loads(body) if body else {}
 
 
-def _timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, int, str]:
-    """Run ``command``; its wall time, exit status and output."""
+def _timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[float, float, int, str]:
+    """Run ``command``; its wall time, CPU time, exit status and output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     try:
         completed = subprocess.run(
@@ -184,7 +199,10 @@ def _timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[f
         returncode, output = completed.returncode, completed.stdout + completed.stderr
     except subprocess.TimeoutExpired:
         returncode, output = -1, f"killed after {RUN_TIMEOUT} s"
-    return time.perf_counter() - started, returncode, output
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, returncode, output
 
 
 def suite_command(python: str, profile: str, seed: int, report_dir: Path) -> list[str]:
@@ -221,9 +239,10 @@ def run_once(python: str, runner: str, seed: int, env: Mapping[str, str], workdi
     if loopback:
         _traffic(env, "DELETE")
     if runner == SCHEMATHESIS:
-        wall, returncode, output = _timed(schemathesis_command(python, env, seed, workdir), workdir, _environ())
+        wall, cpu, returncode, output = _timed(schemathesis_command(python, env, seed, workdir), workdir, _environ())
     else:
-        wall, returncode, output = _timed(suite_command(python, runner, seed, workdir), ROOT, _environ(env))
+        exports = {name: value for name, value in env.items() if name.startswith("CONFORMANCE_")}
+        wall, cpu, returncode, output = _timed(suite_command(python, runner, seed, workdir), ROOT, _environ(exports))
     traffic = _traffic(env) if loopback else {}
     requests = _REQUESTS.search(output)
     sessions = _SESSION.findall(output)
@@ -233,6 +252,7 @@ def run_once(python: str, runner: str, seed: int, env: Mapping[str, str], workdi
         print(f"  run failed (exit {returncode}):\n{tail}", file=sys.stderr)
     return Run(
         wall=wall,
+        cpu=cpu,
         returncode=returncode,
         session=float(sessions[-1]) if sessions and runner != SCHEMATHESIS else None,
         requests=int(requests.group(1)) if requests else None,
@@ -247,7 +267,7 @@ def _show(value: float | None, unit: str = "", digits: int = 0) -> str:
 
 
 def _progress(row: Row, run: Run, index: int, total: int) -> str:
-    figures = [f"{run.wall:6.2f} s wall"]
+    figures = [f"{run.wall:6.2f} s wall", f"{run.cpu:6.2f} s CPU"]
     if run.session is not None:
         figures.append(f"{run.session:6.2f} s session")
     figures.append(f"requests {_show(run.requests)} (suite) / {_show(run.stub_requests)} (stub)")
@@ -265,7 +285,8 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="conformance-benchmark-") as tmp:
         for target, latency in places:
             chosen = [r for r in runners if target == "loopback" or r != SCHEMATHESIS]
-            with loopback_stub(python, latency) if target == "loopback" else _nothing() as env:
+            log = Path(tmp) / f"stub-{latency:g}.log"
+            with loopback_stub(python, latency, log) if target == "loopback" else _nothing() as env:
                 for runner in chosen:
                     row = Row(runner, target, latency, [])
                     for index in range(runs):
@@ -284,15 +305,15 @@ def _nothing() -> Iterator[dict[str, str]]:
 
 def table(rows: Sequence[Row], runs: int) -> str:
     lines = [
-        f"| runner | target | latency | wall (median of {runs}) | session | requests | chain (suite) | chain (stub) "
+        f"| runner | target | latency | wall (median of {runs}) | CPU | session | requests | chain (suite) | chain (stub) "
         "| floor | goal | verdict |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in rows:
         runner = "schemathesis CLI, all checks" if row.runner == SCHEMATHESIS else f"suite, {row.runner}"
         goal = "" if row.goal is None else f"≤ {row.goal:g} s: {'OVER' if row.over else 'within'}"
         cells = [
-            runner, row.target, f"{row.latency_ms:g} ms", _show(row.median("wall"), " s", 2),
+            runner, row.target, f"{row.latency_ms:g} ms", _show(row.median("wall"), " s", 2), _show(row.median("cpu"), " s", 2),
             _show(row.median("session"), " s", 2) if row.runner != SCHEMATHESIS else "",
             _show(row.requests), _show(row.median("chain")), _show(row.median("stub_chain")),
             _show(row.floor, " s", 1), goal, row.verdict,
