@@ -32,15 +32,13 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from conformance import checks, rules, spec_path
 from conformance.client import Exchange, encode_json
 from conformance.config import Settings
 from conformance.rules import JSON, FieldRule
 
-# schemathesis (and requests) are imported where they are used, not here: collecting the suite, or
-# running tests without schemathesis, never pays for them.
+# schemathesis, requests and yaml are imported where they are used, not here: collecting the suite,
+# or running tests without schemathesis, never pays for them.
 if TYPE_CHECKING:
     import schemathesis
     from hypothesis import strategies as st
@@ -116,6 +114,8 @@ def generation_body_schema(tracks: Sequence[str] = ()) -> dict[str, JSON]:
 
 @functools.cache
 def _spec() -> dict[str, Any]:
+    import yaml
+
     document = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
