@@ -29,12 +29,14 @@ def _stub(args: argparse.Namespace) -> int:
         print(f"conformance stub: {error}", file=sys.stderr)
         return 4
     try:
-        stub = RunningStub(app, args.host, args.port, verbose=args.verbose)
+        stub = RunningStub(app, args.host, args.port, verbose=args.verbose, latency_ms=args.latency_ms)
     except OSError as error:
         print(f"conformance stub: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 4
     seed = app.seed(stub.base_url)
     print(f"reference stub ({app.name}) serving {stub.base_url}  (Ctrl-C stops it)")
+    if args.latency_ms:
+        print(f"every answer delayed by {args.latency_ms:g} ms of simulated network latency")
     print("point the suite at it with:")
     print(f"  export CONFORMANCE_BASE_URL={seed.base_url}")
     print(f"  export CONFORMANCE_API_KEY={seed.api_key}")
@@ -52,6 +54,16 @@ def _stub(args: argparse.Namespace) -> int:
     finally:
         stub.close()
     return 0
+
+
+def _latency(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60_000:
+        raise argparse.ArgumentTypeError(f"a number of milliseconds from 0 to 60000, got {text!r}")
+    return value
 
 
 def build_run_parser() -> argparse.ArgumentParser:
@@ -138,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     stub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     stub.add_argument("--fault", default=None, help="serve a named fault or conformant variant instead (self-test)")
     stub.add_argument("--verbose", action="store_true", help="log every request")
+    stub.add_argument(
+        "--latency-ms", type=_latency, default=0.0, metavar="MS",
+        help="answer every request after MS milliseconds, as a remote server does (concurrent requests wait "
+        "concurrently); for measuring, see scripts/benchmark.py. GET /_stub/traffic counts the requests served "
+        "(default: 0)",
+    )  # fmt: skip
     stub.set_defaults(handler=_stub)
     report = commands.add_parser(
         "report",

@@ -26,6 +26,7 @@ from conformance.pacing import Pacer, retry_after
 from conformance.redaction import Redactor
 from conformance.rules import JSON
 from conformance.safety import PROCESS, redact_logs
+from conformance.timeline import Timeline
 
 
 class _Missing:
@@ -146,12 +147,14 @@ class Exchange:
 
 
 class Recorder:
-    """The exchanges of the current test (the last ``keep``), the run's request count, and how many
-    429 answers were waited out (not recorded as exchanges: they are not judged)."""
+    """The exchanges of the current test (the last ``keep``), the run's request count, how many 429
+    answers were waited out (not recorded as exchanges: they are not judged), and when each request
+    was sent and answered, for :meth:`longest_chain`."""
 
     def __init__(self, keep: int = 50) -> None:
         self._lock = threading.Lock()
         self._current: deque[Exchange] = deque(maxlen=keep)
+        self._timeline = Timeline()
         self.total = 0
         self.rate_limited = 0
 
@@ -160,9 +163,17 @@ class Recorder:
             self.rate_limited += 1
 
     def add(self, exchange: Exchange) -> None:
+        """Record an exchange just completed; it started ``exchange.elapsed_ms`` ago."""
+        end = time.monotonic()
+        self._timeline.add(end - exchange.elapsed_ms / 1000, end)
         with self._lock:
             self._current.append(exchange)
             self.total += 1
+
+    def longest_chain(self) -> int:
+        """The most recorded requests that happened one after another (each answered before the next
+        was sent): what a target's latency costs the run at least, in round trips."""
+        return self._timeline.longest_chain()
 
     def take(self) -> list[Exchange]:
         """The exchanges recorded since the last ``take``, oldest first."""

@@ -29,31 +29,35 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
-
-import requests
-import schemathesis
-import yaml
-from hypothesis import strategies as st
-from schemathesis import Case as _Case
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-    response_schema_conformance,
-)
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from conformance import checks, malformed, rules, spec_path
 from conformance.client import Exchange, encode_json
 from conformance.config import Settings
 from conformance.rules import JSON, FieldRule
 
-#: A generated case of the PATCH operation.
-Case = _Case[Any]
+# schemathesis, requests and yaml are imported where they are used, not here: collecting the suite,
+# or running tests without schemathesis, never pays for them.
+if TYPE_CHECKING:
+    import schemathesis
+    from hypothesis import strategies as st
+    from schemathesis import Case as _Case
+    from schemathesis.core.failures import Failure
+
+    #: A generated case of the PATCH operation.
+    Case = _Case[Any]
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``Case`` (PEP 562), resolved on first use so that importing this module imports no schemathesis."""
+        if name == "Case":
+            from schemathesis import Case as _Case
+
+            globals()["Case"] = _Case[Any]
+            return globals()["Case"]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 PATH = "/v1/music/{organization_id}/collections/{collection_id}"
 METHOD = "PATCH"
@@ -112,6 +116,8 @@ def generation_body_schema(tracks: Sequence[str] = ()) -> dict[str, JSON]:
 
 @functools.cache
 def _spec() -> dict[str, Any]:
+    import yaml
+
     document = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
@@ -131,6 +137,8 @@ def generation_document(tracks: Sequence[str] = ()) -> dict[str, Any]:
 def schemathesis_config(*, allow_x00: bool = True) -> schemathesis.Config:
     """Always passed explicitly, so that no ``schemathesis.toml`` of the working directory applies.
     Strict data is generated without NUL (F10); spec and negative data may hold it."""
+    import schemathesis
+
     return schemathesis.Config.from_dict(
         {
             "generation": {"with-security-parameters": False, "allow-x00": allow_x00, "codec": "utf-8"},
@@ -155,6 +163,8 @@ def operation(kind: str, tracks: tuple[str, ...] = ()) -> Any:
     """The PATCH operation to draw ``kind`` data from."""
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} must be one of {KINDS}")
+    import schemathesis
+
     document = generation_document(tracks) if kind == "strict" else copy.deepcopy(_spec())
     schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(allow_x00=kind != "strict"))
     return schema[PATH][METHOD]
@@ -163,6 +173,8 @@ def operation(kind: str, tracks: tuple[str, ...] = ()) -> Any:
 def cases(settings: Settings, kind: str) -> st.SearchStrategy[Case]:
     """Cases of ``kind`` (see :data:`KINDS`) for the configured collection: path parameters pinned,
     no header generated."""
+    from schemathesis import GenerationMode
+
     mode = GenerationMode.NEGATIVE if kind == "negative" else GenerationMode.POSITIVE
     pins = {"organization_id": settings.org_id, "collection_id": settings.collection_id}
     strategy: st.SearchStrategy[Case] = operation(kind, settings.track_ids).as_strategy(
@@ -453,13 +465,43 @@ def blamed_field(exchange: Exchange) -> str | None:
 
 CheckFunction = Callable[..., Any]
 
+
+class _Checks(Mapping[str, tuple[CheckFunction, ...]]):
+    """Schemathesis check functions by kind of data, named here and imported on first use."""
+
+    def __init__(self, names: Mapping[str, tuple[str, ...]]) -> None:
+        self._names = names
+
+    @functools.cached_property
+    def _functions(self) -> dict[str, tuple[CheckFunction, ...]]:
+        from schemathesis import checks as core
+        from schemathesis.specs.openapi import checks as openapi
+
+        def function(name: str) -> CheckFunction:
+            found: CheckFunction = getattr(openapi, name, None) or getattr(core, name)
+            return found
+
+        return {kind: tuple(function(name) for name in names) for kind, names in self._names.items()}
+
+    def __getitem__(self, kind: str) -> tuple[CheckFunction, ...]:
+        return self._functions[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 #: The schemathesis checks that run, by kind of data.
-CHECKS_ON: dict[str, tuple[CheckFunction, ...]] = {
-    "strict": (not_a_server_error, positive_data_acceptance, content_type_conformance, response_schema_conformance),
-    # Spec data may take a freedom and be rejected: its status is judged by its Expectation only.
-    "spec": (not_a_server_error, content_type_conformance, response_schema_conformance),
-    "negative": (not_a_server_error, negative_data_rejection, content_type_conformance, response_schema_conformance),
-}
+CHECKS_ON: Mapping[str, tuple[CheckFunction, ...]] = _Checks(
+    {
+        "strict": ("not_a_server_error", "positive_data_acceptance", "content_type_conformance", "response_schema_conformance"),
+        # Spec data may take a freedom and be rejected: its status is judged by its Expectation only.
+        "spec": ("not_a_server_error", "content_type_conformance", "response_schema_conformance"),
+        "negative": ("not_a_server_error", "negative_data_rejection", "content_type_conformance", "response_schema_conformance"),
+    }
+)
 #: The checks of schemathesis 4.32 that do not run, and why.
 CHECKS_OFF: dict[str, str] = {
     "status_code_conformance": "undocumented statuses are allowed by freedoms (400 for malformed JSON: F13, "
@@ -481,6 +523,9 @@ def check_name(function: CheckFunction) -> str:
 
 def as_response(exchange: Exchange) -> schemathesis.Response:
     """A recorded (redacted) exchange as the response schemathesis checks read."""
+    import requests
+    import schemathesis
+
     request = requests.Request(
         exchange.method, exchange.url, headers=dict(exchange.request_headers), data=exchange.request_body
     ).prepare()
@@ -499,6 +544,8 @@ def as_response(exchange: Exchange) -> schemathesis.Response:
 
 def failures(case: Case, exchange: Exchange, functions: Sequence[CheckFunction]) -> list[tuple[str, Failure]]:
     """The failures of each check in ``functions`` on ``exchange``, in that order."""
+    from schemathesis.core.failures import Failure, FailureGroup
+
     response = as_response(exchange)
     found: list[tuple[str, Failure]] = []
     for function in functions:

@@ -87,7 +87,8 @@ def lines(run: Run) -> list[tuple[str, Style]]:
     if run.report_paths:
         out.append((f"reports: {', '.join(run.report_paths)}", {}))
     if client is not None:  # read by scripts/benchmark.py
-        out.append((f"requests: {client.recorder.total} sent to the target", {}))
+        recorder = client.recorder
+        out.append((f"requests: {recorder.total} sent to the target; longest sequential chain: {recorder.longest_chain()}", {}))
     counts = ", ".join(f"{n} {s}" for s, n in verdict.counts.items())
     out.append((f"rules: {counts} (of {len(verdict.rules)}); target: {run.settings.target_label}", {}))
     return out

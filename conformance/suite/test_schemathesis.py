@@ -9,15 +9,19 @@ which the ``target`` fixture restores at the end of the session.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import assume, given, reject
 
 from conformance import checks, fuzzing, profiles, rules
 from conformance.client import Client
 from conformance.config import Settings
-from conformance.fuzzing import Case
 from conformance.rules import JSON
 from conformance.suite.support import fields
+
+if TYPE_CHECKING:  # schemathesis is imported when a test draws its first case, not at collection
+    from conformance.fuzzing import Case
 
 #: Example counts relative to the profile's (quick 8, default 30, thorough 300 at weight 1).
 WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
