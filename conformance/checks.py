@@ -131,6 +131,8 @@ def expect_status(
     """
     if envelope_checked and exchange.status in ENVELOPE_STATUSES:
         envelope("RESP-2", exchange)
+    if exchange.status >= 500 and exchange.status not in allowed:  # whatever the test asked, a 5xx is RESP-3's
+        require("RESP-3", False, f"{title}: no request gets a 5xx", f"HTTP {_statuses(allowed)}", exchange.describe(), exchange)
     return require(
         rule_id, exchange.status in allowed, title, f"HTTP {_statuses(allowed)}", exchange.describe(), exchange,
         level=level, soft=soft,

@@ -47,6 +47,15 @@ def broken_in(error: BaseException | None) -> BrokenResponse | None:
     return None
 
 
+def _flushed(error: BaseException | None, violation: Violation) -> bool:
+    """Whether ``violation`` came out of a :class:`Violations`: soft ones, raised once the checks were done."""
+    if isinstance(error, Violations):
+        return any(v is violation for v in error.violations)
+    if isinstance(error, BaseExceptionGroup):
+        return any(_flushed(inner, violation) for inner in error.exceptions)
+    return False
+
+
 def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -65,6 +74,7 @@ def judge_test(
     """The test's result: a :class:`~conformance.results.Finding` for each rule it judged, and its
     overall outcome (the worst finding; *error* when it broke before judging every rule it names)."""
     raised: list[Violation] = []
+    flushed: set[int] = set()  # raised together at the end, after every check: they stopped nothing
     unstable: set[int] = set()
     errors: list[str] = []
     skipped = ""
@@ -76,6 +86,8 @@ def judge_test(
         found = list(violations_in(phase.error))
         for violation, grouped in found:
             raised.append(violation)
+            if _flushed(phase.error, violation):
+                flushed.add(id(violation))
             if grouped:
                 unstable.add(id(violation))
         broken = broken_in(phase.error)
@@ -92,7 +104,8 @@ def judge_test(
     every = recorded + [v for v in raised if id(v) not in known]
     passed = {c.rule_id for c in checks if c.violation is None}
     order = list(dict.fromkeys([*rule_ids, *(c.rule_id for c in checks), *(v.rule_id for v in every)]))
-    stopped_by = next((v for v in raised if v.rule_id not in passed), raised[0] if raised else None)
+    hard = [v for v in raised if id(v) not in flushed]
+    stopped_by = next((v for v in hard if v.rule_id not in passed), hard[0] if hard else None)
 
     def message_of(violation: Violation) -> str:
         text = violation.render()
@@ -122,7 +135,8 @@ def judge_test(
             why = f"not judged by {nodeid}: none of its checks of {rule_id} applied to this target"
             findings.append(Finding(rule_id, Outcome.SKIP, why))
     # a test that judged nothing (every rule it names skipped, or none applied) is skipped
-    outcome = worst(f.outcome for f in findings if f.outcome is not Outcome.SKIP) or Outcome.SKIP
+    # (a rule another violation kept this test from judging says nothing of the test itself)
+    outcome = worst(f.outcome for f in findings if f.outcome is not Outcome.SKIP and not f.blocked) or Outcome.SKIP
     if errors and outcome is not Outcome.FAIL:
         outcome = Outcome.ERROR
     if every:

@@ -84,13 +84,19 @@ def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH 
 
 
 def patch_applied(
-    api: Client, rule_id: str, body: dict[str, JSON], before: Mapping[str, JSON], title: str = "a valid PATCH is accepted"
+    api: Client,
+    rule_id: str,
+    body: dict[str, JSON],
+    before: Mapping[str, JSON],
+    title: str = "a valid PATCH is accepted",
+    *,
+    accepted_rule: str | None = None,
 ) -> tuple[Exchange, dict[str, JSON]]:
-    """PATCH ``body`` (valid), expect 200, then read back: each difference is named by the rule it
-    breaks (``rule_id`` for a sent value not kept, SEM-1 for an omitted field changed, SEM-6 for an
-    answer that is not the stored state; see :func:`conformance.checks.applied`). Returns the 200 exchange
-    and the state read back."""
-    exchange, returned = patch_ok(api, rule_id, body, title)
+    """PATCH ``body`` (valid), expect 200 (else a violation of ``accepted_rule``, by default ``rule_id``),
+    then read back: each difference is named by the rule it breaks (``rule_id`` for a sent value not kept,
+    SEM-1 for an omitted field changed, SEM-6 for an answer that is not the stored state; see
+    :func:`conformance.checks.applied`). Returns the 200 exchange and the state read back."""
+    exchange, returned = patch_ok(api, accepted_rule or rule_id, body, title)
     stored = read(api, rule_id)
     checks.applied(body, fields(before) if before else {}, fields(returned), fields(stored), exchange, sent_rule=rule_id)
     return exchange, stored

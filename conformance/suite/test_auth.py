@@ -130,7 +130,9 @@ def _unauthenticated_invalid(settings: Settings, body: str) -> Probe:
 @probe(_unauthenticated_invalid)
 def test_unauthenticated_invalid_body_gets_401_not_422(answer: Answer, body: str) -> None:
     exchange = answer.exchange
-    checks.expect_status("AUTH-5", exchange, {401}, "an unauthenticated request with an invalid body gets 401, not 422")
+    checks.expect_status(
+        "AUTH-5", exchange, {401}, "an unauthenticated request with an invalid body gets 401, not 422", soft=True
+    )
     if 400 <= exchange.status < 500:  # refused either way: it must change nothing
         answer.unchanged("AUTH-6" if exchange.status == 401 else "VAL-12", "a rejected request changes nothing")
 
