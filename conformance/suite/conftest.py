@@ -8,7 +8,7 @@ import pytest
 
 from conformance import plugin
 from conformance.client import Client
-from conformance.config import ForeignTenant, Settings
+from conformance.config import ConfigError, ForeignTenant, Settings
 from conformance.target import NotJudged, RestoreFailed, Target
 
 
@@ -36,6 +36,15 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     except NotJudged as error:
         client.close()
         pytest.exit(f"conformance: {error}", returncode=3)
+    except ConfigError as error:
+        client.close()
+        pytest.exit(f"conformance: {error}", returncode=4)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            for note in target.notes:
+                reporter.write_line(f"conformance: {note}")
     try:
         yield target
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,12 +9,14 @@ from typing import Any
 from conformance import checks, rules
 from conformance.client import Client, Exchange
 from conformance.config import Secret
+from conformance.journal import marked
 from conformance.rules import JSON
 
 
 def unique(label: str) -> str:
-    """A value no server holds yet, so that finding it proves where it came from."""
-    return f"conformance {label} {secrets.token_hex(6)}"
+    """A value no server holds yet, so that finding it proves where it came from; it carries the
+    suite's mark, so another run recognises it (``conformance.journal.written_by_suite``)."""
+    return marked(label)
 
 
 def read(
