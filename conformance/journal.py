@@ -9,7 +9,7 @@ the folder) and removed only after a verified restore, so a killed run leaves it
 next run (or ``conformance restore``) to put the values back.
 
 Next to it, ``<digest>.last.json`` holds the four fields as the run's last accepted PATCHes left
-them (rewritten after each, atomically but without fsync: it must survive the process, not the machine),
+them (rewritten after each, cheaply: it must survive the process, not the machine; see :class:`LastWrites`),
 and ``<digest>.lock`` is held with ``flock`` for the run's lifetime: a live run holds it, a killed
 one has released it (the kernel does) but left its journal.
 
@@ -214,11 +214,32 @@ def set_aside(path: Path, run_id: str) -> Path:
 RECENT = 8
 
 
-def note_written(path: Path, run_id: str, recent: Sequence[Mapping[str, JSON]]) -> None:
-    """Record the four fields as the run's last accepted PATCHes left them, newest last (it
-    survives the process, not a power cut: no fsync, so that a PATCH costs no disk flush)."""
-    states = [dict(fields) for fields in recent[-RECENT:]]
-    _write_atomically(last_path(path), json.dumps({"run_id": run_id, "recent": states}, ensure_ascii=False), durable=False)
+class LastWrites:
+    """``<digest>.last.json``: the states the run's last accepted PATCHes left, newest last.
+
+    Rewritten after every such PATCH, so it must be cheap: one ``pwrite`` of the whole record at
+    offset 0 into a file kept open, padded with spaces (JSON white space) to the longest record so
+    far, so that no truncation is needed. A process killed at any moment leaves a whole record (a
+    small write is not cut by a signal); a power cut may lose it, and then :func:`written_by_suite`
+    is what is left to recognise the run's values. (A rename per PATCH would cost milliseconds: the
+    file system flushes a file renamed over another.)"""
+
+    def __init__(self, path: Path, run_id: str) -> None:
+        self.path = last_path(path)
+        self.run_id = run_id
+        self._size = 0
+        self._descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def note(self, recent: Sequence[Mapping[str, JSON]]) -> None:
+        states = [dict(fields) for fields in recent[-RECENT:]]
+        data = json.dumps({"run_id": self.run_id, "recent": states}, ensure_ascii=False).encode()
+        self._size = max(self._size, len(data))
+        os.pwrite(self._descriptor, data.ljust(self._size), 0)
+
+    def close(self) -> None:
+        if self._descriptor >= 0:
+            os.close(self._descriptor)
+            self._descriptor = -1
 
 
 def last_written(path: Path, run_id: str) -> list[dict[str, JSON]]:

@@ -83,6 +83,7 @@ class Target:
         self._lock = journal.Lock(journal.lock_path(self.journal_path))
         self._written = threading.Lock()
         self._recent: list[dict[str, JSON]] = []
+        self._last_writes: journal.LastWrites | None = None
         #: A PATCH of the collection was accepted: a read that shows the original values may be a cached one.
         self.changed = False
 
@@ -229,6 +230,10 @@ class Target:
     def _note_writes(self) -> None:
         """From now on, every accepted PATCH of the collection is noted in the journal's ``.last`` file, so a
         run that finds this journal knows the values this run left."""
+        try:
+            self._last_writes = journal.LastWrites(self.journal_path, self.identity.run_id)
+        except OSError as error:
+            self.notes.append(f"could not note the values last written ({error}); the journal is intact")
         recorder = self.client.recorder
         add = recorder.add
 
@@ -250,11 +255,12 @@ class Target:
         fields = _fields(document)
         with self._written:
             self.changed = True
-            if self.journal is not None and (not self._recent or fields != self._recent[-1]):
+            if self._last_writes is not None and (not self._recent or fields != self._recent[-1]):
                 self._recent = [*self._recent[1 - journal.RECENT :], fields]
                 try:
-                    journal.note_written(self.journal_path, self.identity.run_id, self._recent)
+                    self._last_writes.note(self._recent)
                 except OSError as error:  # not fatal: the mark of suite values still tells them apart
+                    self._last_writes = None
                     self.notes.append(f"could not note the values last written ({error}); the journal is intact")
 
     def _try_tracks(self) -> None:
@@ -310,7 +316,14 @@ class Target:
                 self.journal = None
             return done
         finally:
-            self._lock.release()
+            self._let_go()
+
+    def _let_go(self) -> None:
+        with self._written:
+            if self._last_writes is not None:
+                self._last_writes.close()
+                self._last_writes = None
+        self._lock.release()
 
     def restore_journal(self) -> str:
         """``conformance restore``: put back the values of this target's journal, verify, remove it.

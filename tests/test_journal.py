@@ -12,8 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,18 +86,31 @@ def test_one_journal_per_target_and_collection_whatever_the_credentials(tmp_path
 
 
 @contextmanager
-def target_for(app: Kept, report_dir: Path, **extra: str) -> Iterator[Target]:
-    """A :class:`Target` of ``app`` served on loopback, its base URL carrying a password."""
+def serving(app: Kept) -> Iterator[Callable[..., Target]]:
+    """Serve ``app`` on loopback; yields a maker of :class:`Target` objects for it (a report folder and
+    options each), their base URL carrying a password."""
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
         base_url = seed.base_url.replace("http://", "http://tester:hunter2-password@")
         values = {"base_url": base_url, "api_key": seed.api_key, "org_id": seed.org_id, "collection_id": seed.collection_id}
-        settings = config.load({**values, "report_dir": str(report_dir), "track_ids": list(seed.track_ids), **extra}, {})
-        client = Client(settings)
+        clients: list[Client] = []
+
+        def make(report_dir: Path, **extra: str) -> Target:
+            settings = config.load({**values, "report_dir": str(report_dir), "track_ids": list(seed.track_ids), **extra}, {})
+            clients.append(Client(settings))
+            return Target(settings, clients[-1])
+
         try:
-            yield Target(settings, client)
+            yield make
         finally:
-            client.close()
+            for client in clients:
+                client.close()
+
+
+@contextmanager
+def target_for(app: Kept, report_dir: Path, **extra: str) -> Iterator[Target]:
+    with serving(app) as make:
+        yield make(report_dir, **extra)
 
 
 def test_the_journal_holds_the_originals_and_who_wrote_it_and_no_secret(tmp_path: Path) -> None:
@@ -244,3 +258,97 @@ def test_a_restore_that_cannot_verify_fails_within_its_bound_keeps_the_journal_a
     assert "hunter2" not in message
     assert app.api_key not in message
     assert journal.read(target.journal_path) is not None, "the journal of a failed restore was removed"
+
+
+# ---- what a run finds before its snapshot -------------------------------------------------------
+
+
+def _abandon(target: Target) -> None:
+    """What a SIGKILL leaves: the journal and the last writes on disk, the lock released, no restore."""
+    target._let_go()
+
+
+def test_a_journal_is_put_back_when_the_collection_holds_what_its_run_last_wrote(tmp_path: Path) -> None:
+    app = Kept()
+    with serving(app) as make:
+        killed = make(tmp_path)
+        killed.preflight()
+        unmarked = {"name": "x" * 40, "description": None, "cover_track_id": None, "cover_image_url": None}
+        assert killed.client.patch(unmarked).status == 200  # values no mark tells apart
+        _abandon(killed)
+        target = make(tmp_path)
+        assert target.preflight() == app.original
+        assert any("did not finish: its original values were put back first" in note for note in target.notes)
+        target.restore()
+    assert app.fields() == app.original
+
+
+def test_a_journal_is_not_applied_over_values_its_run_did_not_write(tmp_path: Path) -> None:
+    app = Kept()
+    with serving(app) as make:
+        killed = make(tmp_path)
+        killed.preflight()
+        assert killed.client.patch({"name": unique("n")}).status == 200
+        _abandon(killed)
+        with app.lock:  # someone else's change since the run was killed
+            app.collections[app.collection_id].name = "Renamed by a person"
+        patches = app.patches()
+        target = make(tmp_path)
+        with pytest.raises(InUse) as stopped:
+            target.preflight()
+    message = str(stopped.value)
+    assert app.patches() == patches
+    assert "did not finish, and the collection now holds values it did not write" in message
+    assert repr(app.original) in message
+    assert f"conformance restore --base-url {target.settings.base_url.replace('tester:hunter2-password@', '')}" in message
+    assert "--adopt-current-state" in message
+    assert journal.read(target.journal_path) is not None
+
+
+def test_adopting_the_current_state_sets_a_journal_aside_and_keeps_the_values(tmp_path: Path) -> None:
+    app = Kept()
+    with serving(app) as make:
+        killed = make(tmp_path)
+        killed.preflight()
+        _abandon(killed)
+        with app.lock:
+            app.collections[app.collection_id].name = "Renamed by a person"
+        current = app.fields()
+        target = make(tmp_path, adopt_current_state="1")
+        assert target.preflight() == current
+        assert list(target.journal_path.parent.glob("*.superseded-*.json")), "the old journal was lost"
+        target.restore()
+    assert app.fields() == current
+
+
+def test_a_collection_holding_the_suites_values_is_refused_unless_adopted(tmp_path: Path) -> None:
+    app = Kept()
+    with app.lock:
+        app.collections[app.collection_id].description = unique("left by a killed run")
+    with target_for(app, tmp_path / "a") as target, pytest.raises(InUse, match=r"holds a value this suite writes \(description"):
+        target.preflight()
+    assert app.patches() == 0
+    with target_for(app, tmp_path / "b", adopt_current_state="1") as target:
+        assert target.preflight()["description"] == app.fields()["description"]
+        target.restore()
+
+
+def test_a_collection_changing_while_watched_is_refused(tmp_path: Path) -> None:
+    app = Kept()
+    stop = threading.Event()
+
+    def someone_else() -> None:
+        while not stop.wait(0.05):
+            with app.lock:
+                app.collections[app.collection_id].name = f"edited at {time.monotonic()}"
+
+    with target_for(app, tmp_path) as target:
+        thread = threading.Thread(target=someone_else)
+        thread.start()
+        try:
+            with pytest.raises(InUse, match=r"changed while this run watched it for 0\.4 s \(name\)"):
+                target.preflight()
+        finally:
+            stop.set()
+            thread.join()
+    assert app.patches() == 0
