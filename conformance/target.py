@@ -21,6 +21,7 @@ Exceptions, each with a one-line message: :class:`NotJudged` and its :class:`InU
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import threading
 import time
@@ -84,6 +85,8 @@ class Target:
         self._written = threading.Lock()
         self._recent: list[dict[str, JSON]] = []
         self._last_writes: journal.LastWrites | None = None
+        #: What :meth:`restore` did, once it did it; a PATCH accepted since makes it ``None`` again.
+        self._outcome: str | RestoreFailed | None = None
         #: A PATCH of the collection was accepted: a read that shows the original values may be a cached one.
         self.changed = False
 
@@ -255,6 +258,7 @@ class Target:
         fields = _fields(document)
         with self._written:
             self.changed = True
+            self._outcome = None
             if self._last_writes is not None and (not self._recent or fields != self._recent[-1]):
                 self._recent = [*self._recent[1 - journal.RECENT :], fields]
                 try:
@@ -281,40 +285,53 @@ class Target:
                         self.restore()
                     except RestoreFailed as error:
                         raise NotJudged(f"{why}; {error}") from None
-                    raise ConfigError(f"{why}: check {_hint('track_ids')} names tracks of organization {self.settings.org_id}")
+                    raise ConfigError(
+                        f"{why}: check {_hint('track_ids')} names tracks of organization {self.settings.org_id} "
+                        "(the collection is back as it was)"
+                    )
         except (NotJudged, ConfigError):
             raise
-        except BaseException:  # interrupted here: the fixture's restore will not run, so restore now
+        except BaseException:  # interrupted here: restore now, whether or not the caller's restore covers the preflight
             self._restore_quietly()
             raise
 
     def _restore_quietly(self) -> None:
-        try:
+        with contextlib.suppress(RestoreFailed):  # kept: the fixture's own call of restore() raises it again
             self.restore()
-        except RestoreFailed as error:
-            self.notes.append(str(error))
 
     # ---- at the end ----------------------------------------------------------------------------
 
     def restore(self) -> str:
-        """Put the snapshot back when it changed, verify it, and remove the journal; returns what was done.
+        """Put the snapshot back when it changed, verify it, and remove the journal; returns what was
+        done ("" when the collection was never read: the preflight stopped before its snapshot).
 
+        Safe to call whatever the preflight did: when the preflight restored already (a refused
+        track, an interrupt while it tried the tracks), this returns (or raises) that outcome again.
         Bounded by :data:`RESTORE_SECONDS` (and each request by ``--request-timeout``); SIGINT and
         SIGTERM are ignored while it works. Raises :class:`RestoreFailed`: the journal stays."""
         from conformance.safety import shielded
 
+        if isinstance(self._outcome, RestoreFailed):
+            raise self._outcome
+        if self._outcome is not None:
+            return self._outcome
         if self.snapshot is None:
-            return "nothing to restore: the collection was never read"
+            self._let_go()
+            return ""
         try:
             with shielded("the restore"):
                 done = self._put_back(self.snapshot, force_write=self.changed, keeping=self.journal)
             if self.journal is not None:
                 try:
                     journal.remove(self.journal.path)
+                    self.journal = None
                 except journal.JournalError as error:
-                    return f"{done}; but {error}: remove it by hand"
-                self.journal = None
+                    done = f"{done}; but {error}: remove it by hand"
+            self._outcome = done
             return done
+        except RestoreFailed as error:
+            self._outcome = error
+            raise
         finally:
             self._let_go()
 

@@ -352,3 +352,15 @@ def test_a_collection_changing_while_watched_is_refused(tmp_path: Path) -> None:
             stop.set()
             thread.join()
     assert app.patches() == 0
+
+
+def test_conformance_restore_waits_for_no_run_and_says_when_there_is_nothing_to_restore(tmp_path: Path) -> None:
+    app = Kept()
+    with serving(app) as make:
+        running = make(tmp_path)
+        running.preflight()  # a run in progress: it holds the lock
+        with pytest.raises(InUse, match="in progress on this machine"):
+            make(tmp_path).restore_journal()
+        assert running.restore() == "collection restored and verified"
+        assert make(tmp_path).restore_journal().startswith("nothing to restore: no journal of collection")
+    assert app.fields() == app.original

@@ -172,5 +172,6 @@ def test_a_track_the_target_refuses_stops_the_run_before_the_first_test(tmp_path
     assert "check --track-id (CONFORMANCE_TRACK_IDS)" in said[0]
     assert " passed" not in run.output, "a test ran"
     assert " failed" not in run.output, "a test ran"
+    assert "collection restored and verified" in run.output  # the first track was accepted: it changed the collection
     assert app.fields() == app.original
     assert not list((tmp_path / journal.FOLDER).glob("*[0-9a-f].json"))

@@ -31,21 +31,21 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     client = Client(settings)
     target = Target(settings, client)
     run.target = target
+    ready = False
     try:
-        target.preflight()
-    except NotJudged as error:
-        client.close()
-        pytest.exit(f"conformance: {error}", returncode=3)
-    except ConfigError as error:
-        client.close()
-        pytest.exit(f"conformance: {error}", returncode=4)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            for note in target.notes:
-                reporter.write_line(f"conformance: {note}")
-    try:
+        try:
+            target.preflight()
+        except NotJudged as error:
+            pytest.exit(f"conformance: {error}", returncode=3)
+        except ConfigError as error:
+            pytest.exit(f"conformance: {error}", returncode=4)
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                for note in target.notes:
+                    reporter.write_line(f"conformance: {note}")
+        ready = True
         yield target
     finally:
         try:
@@ -53,7 +53,8 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
         except RestoreFailed as error:
             run.restore_failed = True
             run.restore_message = str(error)
-            raise
+            if ready:  # else the preflight's own exit (its message names the failed restore) goes on
+                raise
         finally:
             client.close()
 
