@@ -8,8 +8,8 @@ organization and collection. It is written atomically (a temporary file, fsync, 
 the folder) and removed only after a verified restore, so a killed run leaves it behind for the
 next run (or ``conformance restore``) to put the values back.
 
-Next to it, ``<digest>.last.json`` holds the four fields as the run's last accepted PATCHes left
-them (rewritten after each, cheaply: it must survive the process, not the machine; see :class:`LastWrites`),
+Next to it, ``<digest>.last.json`` notes the values the run last wrote into each field (noted
+before each PATCH is sent, cheaply: it must survive the process, not the machine; see :class:`LastWrites`),
 and ``<digest>.lock`` is held with ``flock`` for the run's lifetime: a live run holds it, a killed
 one has released it (the kernel does) but left its journal.
 
@@ -26,7 +26,8 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,7 +159,7 @@ class Journal:
 def write(journal: Journal) -> None:
     """Write ``journal`` so that it is on disk, whole, before this returns. Raises :class:`JournalError`."""
     try:
-        _write_atomically(journal.path, json.dumps(journal.as_dict(), ensure_ascii=False, indent=1), durable=True)
+        _write_atomically(journal.path, json.dumps(journal.as_dict(), indent=1), durable=True)  # ASCII: lone surrogates too
     except OSError as error:
         raise JournalError(f"cannot write the journal {journal.path}: {error.strerror or error}") from None
 
@@ -209,48 +210,84 @@ def set_aside(path: Path, run_id: str) -> Path:
     return kept
 
 
-#: How many of the states a run last wrote are kept: PATCHes sent in parallel may be applied in
-#: another order than their answers arrive, so the state left is one of the last few, not the last.
-RECENT = 8
+#: How many values a run last wrote are kept per field: PATCHes sent in parallel may be applied
+#: in another order than they were sent or answered in.
+RECENT = 16
+#: Longer values are not noted (the note stays small); a collection left holding one is not
+#: recognised by the note, and the run that finds it stops rather than guess.
+LONGEST = 2048
 
 
 class LastWrites:
-    """``<digest>.last.json``: the states the run's last accepted PATCHes left, newest last.
+    """``<digest>.last.json``: per field, the values the run last sent in a PATCH of the collection,
+    and those it read back from accepted ones.
 
-    Rewritten after every such PATCH, so it must be cheap: one ``pwrite`` of the whole record at
-    offset 0 into a file kept open, padded with spaces (JSON white space) to the longest record so
-    far, so that no truncation is needed. A process killed at any moment leaves a whole record (a
-    small write is not cut by a signal); a power cut may lose it, and then :func:`written_by_suite`
-    is what is left to recognise the run's values. (A rename per PATCH would cost milliseconds: the
-    file system flushes a file renamed over another.)"""
+    A value is noted *before* the PATCH that carries it is sent, so a run killed with a PATCH in
+    flight (the target may have stored it, the answer never came) has noted what it may have left.
+    Values read back from a 200 are kept apart: the many values sent and refused (what a target may
+    refuse, F10) never push a stored one out of the note.
+
+    The note is rewritten often, so it must be cheap: one ``pwrite`` of the whole record at offset 0
+    into a file kept open, padded with spaces (JSON white space) to the longest record so far, so
+    that no truncation is needed. A process killed at any moment leaves a whole record (a small
+    write is not cut by a signal); a power cut may lose it, and then :func:`written_by_suite` is
+    what is left to recognise the run's values. (A rename per PATCH would cost milliseconds: the
+    file system flushes a file renamed over another.) Thread-safe."""
 
     def __init__(self, path: Path, run_id: str) -> None:
         self.path = last_path(path)
         self.run_id = run_id
+        self._values: dict[str, dict[str, list[JSON]]] = {
+            kind: {name: [] for name in rules.FIELD_NAMES} for kind in ("sent", "stored")
+        }
         self._size = 0
+        self._lock = threading.Lock()
         self._descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
-    def note(self, recent: Sequence[Mapping[str, JSON]]) -> None:
-        states = [dict(fields) for fields in recent[-RECENT:]]
-        data = json.dumps({"run_id": self.run_id, "recent": states}, ensure_ascii=False).encode()
-        self._size = max(self._size, len(data))
-        os.pwrite(self._descriptor, data.ljust(self._size), 0)
+    def note(self, fields: Mapping[str, JSON], *, stored: bool) -> None:
+        """Note the values ``fields`` holds for any of the four fields (``stored``: read back from a
+        200, else about to be sent); on disk when this returns."""
+        with self._lock:
+            values = self._values["stored" if stored else "sent"]
+            new = False
+            for name, value in fields.items():
+                kept = values.get(name)
+                if kept is None or not (value is None or (isinstance(value, str) and len(value) <= LONGEST)):
+                    continue
+                if value in kept:
+                    kept.remove(value)
+                else:
+                    new = True
+                kept.append(value)
+                del kept[:-RECENT]
+            if new and self._descriptor >= 0:
+                data = json.dumps({"run_id": self.run_id, **self._values}).encode()  # ASCII: lone surrogates too
+                self._size = max(self._size, len(data))
+                os.pwrite(self._descriptor, data.ljust(self._size), 0)
 
     def close(self) -> None:
-        if self._descriptor >= 0:
-            os.close(self._descriptor)
-            self._descriptor = -1
+        with self._lock:
+            if self._descriptor >= 0:
+                os.close(self._descriptor)
+                self._descriptor = -1
 
 
-def last_written(path: Path, run_id: str) -> list[dict[str, JSON]]:
-    """The states run ``run_id`` last left the collection in, newest last; empty when it recorded none."""
+def written_values(path: Path, run_id: str) -> dict[str, list[JSON]]:
+    """Per field, the values run ``run_id`` last sent or read back (see :class:`LastWrites`); empty when none."""
     try:
         data = json.loads(last_path(path).read_text(encoding="utf-8"))
         if data["run_id"] != run_id:
-            return []
-        return [{name: state[name] for name in rules.FIELD_NAMES} for state in data["recent"]]
+            return {}
+        return {name: [*data["sent"][name], *data["stored"][name]] for name in rules.FIELD_NAMES}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return []
+        return {}
+
+
+def holds_only_written(current: Mapping[str, JSON], original: Mapping[str, JSON], written: Mapping[str, list[JSON]]) -> bool:
+    """Whether every field of ``current`` holds its original value or one the run wrote there."""
+    return all(
+        current.get(name) == original.get(name) or current.get(name) in written.get(name, ()) for name in rules.FIELD_NAMES
+    )
 
 
 def _write_atomically(path: Path, text: str, *, durable: bool) -> None:

@@ -22,6 +22,7 @@ Exceptions, each with a one-line message: :class:`NotJudged` and its :class:`InU
 from __future__ import annotations
 
 import contextlib
+import json
 import shlex
 import threading
 import time
@@ -30,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance import journal, rules
-from conformance.client import BrokenResponse, Client, Exchange, OutOfTime, TargetError
+from conformance.client import MISSING, BrokenResponse, Client, Exchange, OutOfTime, TargetError
 from conformance.config import ConfigError, Settings
 from conformance.rules import JSON
 from conformance.stub import RunningStub, create
@@ -83,7 +84,6 @@ class Target:
         self.journal_path = journal.journal_path(settings.report_dir, settings.base_url, settings.org_id, settings.collection_id)
         self._lock = journal.Lock(journal.lock_path(self.journal_path))
         self._written = threading.Lock()
-        self._recent: list[dict[str, JSON]] = []
         self._last_writes: journal.LastWrites | None = None
         #: What :meth:`restore` did, once it did it; a PATCH accepted since makes it ``None`` again.
         self._outcome: str | RestoreFailed | None = None
@@ -185,7 +185,8 @@ class Target:
             journal.remove(found.path)
             self.notes.append(f"{who} did not finish, but the collection holds its original values: its journal was removed")
             return document
-        if current in journal.last_written(found.path, found.run.run_id) or journal.written_by_suite(current):
+        written = journal.written_values(found.path, found.run.run_id)
+        if journal.holds_only_written(current, found.original, written) or journal.written_by_suite(current):
             try:
                 done = self._put_back(found.original, force_write=True, keeping=found)
             except RestoreFailed as error:
@@ -231,22 +232,42 @@ class Target:
         return again
 
     def _note_writes(self) -> None:
-        """From now on, every accepted PATCH of the collection is noted in the journal's ``.last`` file, so a
-        run that finds this journal knows the values this run left."""
+        """From now on, the values of every PATCH of the collection are noted in the journal's ``.last``
+        file before it is sent (and the fields of every accepted one when it is answered), so that a
+        run that finds this journal tells the values this run left from anyone else's."""
         try:
             self._last_writes = journal.LastWrites(self.journal_path, self.identity.run_id)
         except OSError as error:
-            self.notes.append(f"could not note the values last written ({error}); the journal is intact")
-        recorder = self.client.recorder
-        add = recorder.add
+            self.notes.append(f"could not note the values written ({error}); the journal is intact")
+        send, add = self.client.send, self.client.recorder.add
 
-        def noting(exchange: Exchange) -> None:
+        def sending(method: str, **kwargs: Any) -> Exchange:
+            ours = kwargs.get("org_id") in (None, self.settings.org_id) and kwargs.get("collection_id") in (
+                None,
+                self.settings.collection_id,
+            )
+            if method == "PATCH" and ours:
+                self._note(_sent(kwargs.get("body", MISSING), kwargs.get("content")), stored=False)
+            return send(method, **kwargs)
+
+        def recording(exchange: Exchange) -> None:
             add(exchange)
-            self._noted(exchange)
+            self._answered(exchange)
 
-        recorder.add = noting  # type: ignore[method-assign]
+        self.client.send = sending  # type: ignore[method-assign]
+        self.client.recorder.add = recording  # type: ignore[method-assign]
 
-    def _noted(self, exchange: Exchange) -> None:
+    def _note(self, fields: Mapping[str, JSON], *, stored: bool) -> None:
+        notes = self._last_writes
+        if notes is None or not fields:
+            return
+        try:
+            notes.note(fields, stored=stored)
+        except (OSError, ValueError) as error:  # not fatal: the mark of suite values still tells them apart
+            self._last_writes = None
+            self.notes.append(f"could not note the values written ({error}); the journal is intact")
+
+    def _answered(self, exchange: Exchange) -> None:
         if exchange.method != "PATCH" or exchange.status != 200:
             return
         try:
@@ -255,17 +276,10 @@ class Target:
             return
         if not isinstance(document, dict) or document.get("id") != self.settings.collection_id:
             return
-        fields = _fields(document)
         with self._written:
             self.changed = True
             self._outcome = None
-            if self._last_writes is not None and (not self._recent or fields != self._recent[-1]):
-                self._recent = [*self._recent[1 - journal.RECENT :], fields]
-                try:
-                    self._last_writes.note(self._recent)
-                except OSError as error:  # not fatal: the mark of suite values still tells them apart
-                    self._last_writes = None
-                    self.notes.append(f"could not note the values last written ({error}); the journal is intact")
+        self._note(_fields(document), stored=True)
 
     def _try_tracks(self) -> None:
         """PATCH each configured track once: a refusal (404 or 422, freedom F4) means the option is
@@ -336,10 +350,9 @@ class Target:
             self._let_go()
 
     def _let_go(self) -> None:
-        with self._written:
-            if self._last_writes is not None:
-                self._last_writes.close()
-                self._last_writes = None
+        notes, self._last_writes = self._last_writes, None
+        if notes is not None:
+            notes.close()
         self._lock.release()
 
     def restore_journal(self) -> str:
@@ -449,6 +462,22 @@ def restore_command(settings: Settings, *, report_dir: str | None = None) -> str
     parts += ["--org-id", settings.org_id, "--collection-id", settings.collection_id]
     parts += ["--report-dir", report_dir or str(settings.report_dir)]
     return " ".join(shlex.quote(part) for part in parts)
+
+
+def _sent(body: JSON, content: bytes | None) -> dict[str, JSON]:
+    """The valid values of the four fields a PATCH carries (a JSON body, or raw bytes that decode as
+    one). Invalid ones are left out: a conformant target stores none, and the validation tests send
+    so many that they would push the values that are stored out of the note."""
+    if body is MISSING and content is not None and len(content) <= 65536:  # longer: no value short enough to note
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
+            return {}
+    if not isinstance(body, dict):
+        return {}
+    return {
+        name: body[name] for name in rules.FIELD_NAMES if name in body and rules.FIELDS_BY_NAME[name].error(body[name]) is None
+    }
 
 
 def _short(value: JSON) -> str:
