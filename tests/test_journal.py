@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from conformance import config, journal
-from conformance.client import Client
+from conformance.client import Client, TargetError
 from conformance.strategies import URL_PREFIX
 from conformance.stub import RunningStub
+from conformance.stub.app import Reply, Request
 from conformance.suite.support import unique
 from conformance.target import RESTORE_SECONDS, InUse, RestoreFailed, Target
 
@@ -279,6 +280,50 @@ def test_a_journal_is_put_back_when_the_collection_holds_what_its_run_last_wrote
         target = make(tmp_path)
         assert target.preflight() == app.original
         assert any("did not finish: its original values were put back first" in note for note in target.notes)
+        target.restore()
+    assert app.fields() == app.original
+
+
+class AnswersLate(Kept):
+    """Stores each PATCH, then (once ``late``) takes 2 s to answer it: a run killed meanwhile never saw the answer."""
+
+    late = False
+
+    def handle(self, request: Request) -> Reply:
+        reply = super().handle(request)
+        if request.method == "PATCH" and self.late:
+            time.sleep(2)
+        return reply
+
+
+def test_a_journal_is_put_back_when_its_run_was_killed_with_a_patch_in_flight(tmp_path: Path) -> None:
+    app = AnswersLate()
+    with serving(app) as make:
+        killed = make(tmp_path, request_timeout="0.5")
+        killed.preflight()
+        app.late = True
+        with pytest.raises(TargetError):  # stored, but the answer never came (as if the run was killed)
+            killed.client.patch({"name": "y" * 30, "description": "no mark here"})
+        assert app.fields()["name"] == "y" * 30
+        _abandon(killed)
+        app.late = False
+        target = make(tmp_path)
+        assert target.preflight() == app.original
+        target.restore()
+    assert app.fields() == app.original
+
+
+def test_a_journal_is_put_back_when_its_run_left_what_the_target_answered_not_what_it_sent(tmp_path: Path) -> None:
+    """PATCH as PUT clears what was not sent: the values left are those of the 200's body."""
+    app = PatchAsPut()
+    with serving(app) as make:
+        killed = make(tmp_path)
+        killed.preflight()
+        assert killed.client.patch({"name": "z" * 20}).status == 200
+        assert app.fields()["description"] is None
+        _abandon(killed)
+        target = make(tmp_path)
+        assert target.preflight() == app.original
         target.restore()
     assert app.fields() == app.original
 
