@@ -103,7 +103,7 @@ class Target:
             return self.snapshot
         self._take_lock()
         try:
-            document = self._read()
+            document = self._read(writable=False)  # a killed run may have left what cannot be written back
             found = self._journal_found()
             if found is not None:
                 document = self._settle(found, document)
@@ -137,8 +137,9 @@ class Target:
         except journal.JournalError as error:
             raise ConfigError(f"{error}: check --report-dir") from None
 
-    def _read(self) -> dict[str, JSON]:
-        """GET the collection; the document, or :class:`NotJudged` saying why it cannot be had."""
+    def _read(self, *, writable: bool = True) -> dict[str, JSON]:
+        """GET the collection; the document, or :class:`NotJudged` saying why it cannot be had (with
+        ``writable``, also when its fields hold values a PATCH could not write back)."""
         where = f"{journal.public_url(self.settings.base_url)}{self.client.path()}"
         try:
             exchange = self.client.get()
@@ -162,7 +163,7 @@ class Target:
             raise NotJudged(
                 f"cannot read the collection to snapshot it: GET {where} answered HTTP {exchange.status} {exchange.text[:200]!r}"
             ) from None
-        unrestorable = rules.body_errors(_fields(document))
+        unrestorable = rules.body_errors(_fields(document)) if writable else []
         if unrestorable:
             raise NotJudged(
                 f"the collection at {where} holds values a PATCH cannot write back ({unrestorable[0].message}), "
@@ -242,11 +243,7 @@ class Target:
         send, add = self.client.send, self.client.recorder.add
 
         def sending(method: str, **kwargs: Any) -> Exchange:
-            ours = kwargs.get("org_id") in (None, self.settings.org_id) and kwargs.get("collection_id") in (
-                None,
-                self.settings.collection_id,
-            )
-            if method == "PATCH" and ours:
+            if method == "PATCH" and self._is_ours(kwargs.get("org_id"), kwargs.get("collection_id")):
                 self._note(_sent(kwargs.get("body", MISSING), kwargs.get("content")), stored=False)
             return send(method, **kwargs)
 
@@ -256,6 +253,10 @@ class Target:
 
         self.client.send = sending  # type: ignore[method-assign]
         self.client.recorder.add = recording  # type: ignore[method-assign]
+
+    def _is_ours(self, org_id: str | None, collection_id: str | None) -> bool:
+        """Whether a request with these path ids goes to the configured collection (``None``: the configured id)."""
+        return org_id in (None, self.settings.org_id) and collection_id in (None, self.settings.collection_id)
 
     def _note(self, fields: Mapping[str, JSON], *, stored: bool) -> None:
         notes = self._last_writes
