@@ -1,4 +1,5 @@
-"""The ``conformance`` console command: ``run`` the suite, serve the ``stub``, re-render a ``report``."""
+"""The ``conformance`` console command: ``run`` the suite, serve the ``stub``, re-render a ``report``,
+``restore`` what a killed run left."""
 
 from __future__ import annotations
 
@@ -135,6 +136,57 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The options of ``conformance restore``: those that say which target and collection, and how to reach it.
+RESTORE_OPTIONS = (
+    "base_url", "api_key", "org_id", "collection_id", "report_dir",
+    "request_timeout", "rate_limit", "max_retry_wait", "allow_production",
+)  # fmt: skip
+
+
+def build_restore_parser() -> argparse.ArgumentParser:
+    """``conformance restore``: the target options of ``conformance run``, from the one option table."""
+    parser = argparse.ArgumentParser(
+        prog="conformance restore",
+        description="Put back the collection's original values from the journal a run left in\n"
+        "REPORT_DIR/.conformance-state/ (a run that was killed, or whose restore failed), verify them,\n"
+        "and remove the journal.",
+        epilog="exit status:\n  0  restored and verified, or no journal to restore\n"
+        "  3  not restored: the target could not be reached or did not keep the values, or a run is in progress\n"
+        "  4  misconfiguration",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    group = parser.add_argument_group("target (each option also read from its environment variable)")
+    for dest in RESTORE_OPTIONS:
+        option = cfg.OPTIONS_BY_DEST[dest]
+        envs = " or ".join(option.env)
+        if option.is_flag:
+            group.add_argument(option.flag, dest=dest, action="store_true", help=f"{option.help} [env: {envs}=1]")
+        else:
+            group.add_argument(option.flag, dest=dest, metavar=option.metavar, help=f"{option.help} [env: {envs}]")
+    return parser
+
+
+def _restore(argv: Sequence[str]) -> int:
+    from conformance.client import Client
+    from conformance.target import NotJudged, RestoreFailed, Target
+
+    args = build_restore_parser().parse_args(argv)
+    try:
+        settings = cfg.load({k: v for k, v in vars(args).items() if v not in (None, False)})
+    except cfg.ConfigError as error:
+        print(f"conformance restore: {error}", file=sys.stderr)
+        return 4
+    client = Client(settings)
+    try:
+        print(f"conformance restore: {Target(settings, client).restore_journal()}")
+        return 0
+    except (NotJudged, RestoreFailed) as error:
+        print(f"conformance restore: {error}", file=sys.stderr)
+        return 3
+    finally:
+        client.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conformance",
@@ -165,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("json", metavar="FILE", help="a conformance.json, e.g. reports/conformance.json")
     report.add_argument("--out", metavar="DIR", help="where to write them (default: next to FILE)")
     report.set_defaults(handler=_report)
+    commands.add_parser(
+        "restore",
+        help="put back the original values a killed run left in its journal (`conformance restore --help`)",
+        add_help=False,
+    )
     return parser
 
 
@@ -173,5 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if argv and argv[0] == "run":  # its unknown options go to pytest, so it has a parser of its own
         return _run(argv[1:])
+    if argv and argv[0] == "restore":
+        return _restore(argv[1:])
     args = parser.parse_args(argv)
     return int(args.handler(args))

@@ -127,6 +127,14 @@ OPTIONS: tuple[Option, ...] = (
         is_flag=True,
     ),
     Option(
+        "adopt_current_state",
+        "--adopt-current-state",
+        ("CONFORMANCE_ADOPT_CURRENT_STATE",),
+        "take the collection's current values as its original ones even when they look like another run's "
+        "(values this suite writes, or a journal whose run did not write them); only if you know they are fine",
+        is_flag=True,
+    ),
+    Option(
         "profile",
         "--profile",
         ("CONFORMANCE_PROFILE",),
@@ -203,6 +211,7 @@ class Settings:
     rate_limit: float | None = None
     max_retry_wait: float = 60.0
     allow_production: bool = False
+    adopt_current_state: bool = False
     profile: str = "default"
     examples: int | None = None
     seed: int | None = None
@@ -322,6 +331,7 @@ def load(
         "rate_limit": _rate(raw),
         "max_retry_wait": _number(raw, "max_retry_wait", float, 60.0, 0),
         "allow_production": _flag(raw, "allow_production"),
+        "adopt_current_state": _flag(raw, "adopt_current_state"),
         "profile": profile,
         "examples": _number(raw, "examples", int, None, 1),
         "seed": _number(raw, "seed", int, None, 0),

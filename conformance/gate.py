@@ -55,6 +55,8 @@ class Facts:
     stop: Stop = Stop.NONE
     #: One line on the stop (which signal, which URL stopped answering and when, ...).
     stop_message: str = ""
+    #: Other lines the run has to say (a killed run's values put back first, ...).
+    notes: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ def _notes(facts: Facts, code: ExitCode, restore_failed: bool) -> list[str]:
         notes.append(f"{not_run} test(s) not run ({facts.stop.value}): their rules are not judged by them")
     if facts.restore is not None and not restore_failed and facts.restore.message:
         notes.append(facts.restore.message)
+    notes += facts.notes
     return notes
 
 

@@ -55,6 +55,8 @@ class Run:
     baseline: Any = None  # conformance.baseline.Baseline, from --baseline
     target: Any = None  # conformance.target.Target, set by the ``target`` fixture
     results: list[TestResult] = field(default_factory=list)
+    #: What the run has to say besides its verdict (a killed run's values put back first, ...).
+    notes: list[str] = field(default_factory=list)
     #: Freedoms observed outside a test (``conformance.plugin.observe_freedom``).
     freedoms: list[FreedomObservation] = field(default_factory=list)
     restore: gate.Restore | None = None
@@ -149,7 +151,9 @@ class Run:
 
     def facts(self) -> gate.Facts:
         tests = [*self.results, *not_run(self.planned, self.results, self.stop.value)]
-        return gate.Facts(tests, self.settings.strict, self.accepted, self.restore, self.stop, self.stop_message)
+        return gate.Facts(
+            tests, self.settings.strict, self.accepted, self.restore, self.stop, self.stop_message, tuple(self.notes)
+        )
 
     def finish(self, junit_path: Path | None) -> gate.Verdict:
         """Decide, then write every report (even when the run failed or was interrupted)."""

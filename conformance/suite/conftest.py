@@ -10,7 +10,7 @@ import pytest
 from conformance import plugin
 from conformance.batch import REJECTION, Answer, Batcher, Probe
 from conformance.client import Client
-from conformance.config import ForeignTenant, Settings
+from conformance.config import ConfigError, ForeignTenant, Settings
 from conformance.gate import Restore, Stop
 from conformance.run import Run
 from conformance.target import NotJudged, RestoreFailed, Target
@@ -36,18 +36,31 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     target = Target(settings, client)
     run.target = target
     try:
-        target.preflight()
-    except NotJudged as error:
-        client.close()
-        run.halt(Stop.UNJUDGEABLE, f"conformance: {error}")
-        pytest.exit(f"conformance: {error}", returncode=3)
-    try:
+        try:
+            target.preflight()
+        except NotJudged as error:  # unreachable, another run at work, a journal to settle: exit 3
+            run.halt(Stop.UNJUDGEABLE, f"conformance: {error}")
+            pytest.exit(f"conformance: {error}", returncode=3)
+        except ConfigError as error:  # a configured track the target refuses: exit 4
+            run.halt(Stop.USAGE, f"conformance: {error}")
+            pytest.exit(f"conformance: {error}", returncode=4)
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                for note in target.notes:
+                    reporter.write_line(f"conformance: {note}")
+        run.notes.extend(target.notes)
+        from conformance.safety import PROCESS
+
+        PROCESS.abortable = lambda: target.journal is not None  # a second signal may end the restore: the journal is safe
         yield target
     finally:
         client.fail_fast, client.corrupted = False, ""  # the restore tries whatever state the run left
         try:
             message = target.restore()
-            run.restore = Restore("unchanged" if "unchanged" in message else "verified", message)
+            if message:
+                run.restore = Restore("unchanged" if "unchanged" in message else "verified", message)
         except RestoreFailed as error:  # the verdict says so, loudly: not this test's failure
             run.restore = Restore("failed", str(error))
         except Exception as error:  # a bug of the restore must not hide that the collection may be changed
