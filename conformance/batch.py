@@ -11,7 +11,11 @@ the client's pacer), with one read of the state before and one after the batch:
   batch is split in halves, each sent again between two reads, down to the single requests that
   change the collection, so that the exact request is named;
 - **answers** are requests judged by their answer only (odd bodies, content types, paths, methods):
-  no state is read around them.
+  no state is read around them;
+- **lanes** are PATCHes of one field each, judged by their answer and a read right after: one lane
+  per field, each lane's requests one after another, the lanes side by side. Only a target seen to
+  apply concurrent PATCHes of different fields (SEM-8) gets them side by side; any other gets them
+  one lane at a time, so that a lost update is never blamed on another rule.
 
 Each test still judges its own answers, with its own evidence (``conformance.suite`` tests declare
 their requests with ``@pytest.mark.probe(factory)`` and read them from the ``answer`` fixture).
@@ -35,7 +39,7 @@ from conformance.rules import JSON
 POOL = 8
 
 #: The kinds of batch.
-REJECTION, ANSWER = "rejection", "answer"
+REJECTION, ANSWER, LANE = "rejection", "answer", "lane"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Probe:
     headers: Mapping[str, str] | None = None
     #: The path sent exactly as written (dot segments, escapes), instead of ``org_id``/``collection_id``.
     raw_path: str | None = None
+    #: For a lane batch: the one field this PATCH sets.
+    lane: str | None = None
 
     def send(self, client: Client) -> Exchange:
         if isinstance(self.key, Secret):  # a key made from a configured one is a secret too
@@ -127,6 +133,7 @@ class Batcher:
         put_back: Writer,
         *,
         prepare: Callable[[], object] = lambda: None,
+        side_by_side: Callable[[], bool] = lambda: False,
         pool: int = POOL,
     ) -> None:
         self.client = client
@@ -134,16 +141,46 @@ class Batcher:
         self.put_back = put_back
         #: Called before a batch of refusals: gives the collection a state in which any applied field shows.
         self.prepare = prepare
+        #: Whether lanes may run side by side (the target was seen to keep SEM-8).
+        self.side_by_side = side_by_side
         self.pool = pool
         self.answers: dict[str, Answer] = {}
         self.sent = 0
 
     def run(self, todo: Mapping[str, tuple[str, Sequence[Probe]]]) -> None:
         """Send the probes of every test in ``todo`` (node id -> kind and probes), one batch per kind."""
-        for kind in (REJECTION, ANSWER):
+        for kind in (REJECTION, ANSWER, LANE):
             chosen = {nodeid: list(probes) for nodeid, (k, probes) in todo.items() if k == kind and nodeid not in self.answers}
-            if chosen:
+            if chosen and kind == LANE:
+                self._lanes(chosen)
+            elif chosen:
                 self._batch(kind, chosen)
+
+    def _lanes(self, chosen: Mapping[str, list[Probe]]) -> None:
+        lanes: dict[str, list[tuple[str, Probe]]] = {}
+        for nodeid, probes in chosen.items():
+            for probe in probes:
+                lanes.setdefault(probe.lane or "", []).append((nodeid, probe))
+
+        def run(lane: list[tuple[str, Probe]]) -> None:
+            for nodeid, probe in lane:
+                got: list[Exchange | BaseException] = []
+                try:
+                    got.append(probe.send(self.client))
+                    self.sent += 1
+                    if isinstance(got[0], Exchange) and got[0].status < 300:
+                        got.append(Probe(method="GET").send(self.client))
+                        self.sent += 1
+                except Exception as error:  # kept for the test it belongs to
+                    got.append(error)
+                self.answers[nodeid] = Answer(got, LANE)
+
+        if self.side_by_side() and len(lanes) > 1:
+            with ThreadPoolExecutor(max_workers=len(lanes)) as workers:
+                list(workers.map(run, lanes.values()))
+        else:
+            for lane in lanes.values():
+                run(lane)
 
     def _send_all(self, probes: Sequence[tuple[str, int, Probe]]) -> dict[tuple[str, int], Exchange | BaseException]:
         def one(item: tuple[str, int, Probe]) -> Exchange | BaseException:

@@ -22,7 +22,7 @@ from conformance import gate
 from conformance.evidence import Ledger
 from conformance.outcomes import judge_test
 from conformance.redaction import Redactor
-from conformance.results import FreedomObservation, Phase, Planned, TestResult, not_run
+from conformance.results import FreedomObservation, Outcome, Phase, Planned, TestResult, not_run
 
 
 class UsageError(Exception):
@@ -128,6 +128,11 @@ class Run:
         if record.not_run:
             result = not_run([Planned(record.nodeid, record.rule_ids)], [], record.not_run)[0]
         return result
+
+    def kept(self, rule_id: str) -> bool:
+        """Whether the tests so far judged ``rule_id`` and found it kept (a pass, and no violation)."""
+        found = [f.outcome for t in self.results for f in t.findings if f.rule_id == rule_id]
+        return Outcome.PASS in found and not {Outcome.FAIL, Outcome.WARNING, Outcome.ERROR} & set(found)
 
     def kind(self, result: TestResult) -> str:
         return gate.kind_of(result, self.accepted)

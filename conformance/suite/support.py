@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conformance import checks, rules
-from conformance.batch import REJECTION
+from conformance.batch import REJECTION, Answer
 from conformance.client import Client, Exchange
 from conformance.config import ForeignTenant, Secret
 from conformance.journal import MARK, marked
@@ -81,6 +81,17 @@ def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH 
     exchange = api.patch(body)
     checks.expect_status(rule_id, exchange, {200}, title)
     return exchange, checks.collection(rule_id, exchange, api.settings.collection_id)
+
+
+def stored_in_lane(answer: Answer, sent: dict[str, JSON], rule_id: str, settings_id: str) -> None:
+    """A lane's PATCH of one field was accepted: the 200 body and the read right after hold the sent
+    value exactly (``rule_id``, SEM-6; see :func:`conformance.checks.applied`); other lanes change the
+    other fields meanwhile, so only the sent one is compared."""
+    exchange = answer.get(0)
+    returned = checks.collection(rule_id, exchange, settings_id)
+    read_back = answer.get(1)
+    stored = checks.collection(rule_id, read_back, settings_id)
+    checks.applied(sent, {}, fields(returned), fields(stored), exchange, read_back, sent_rule=rule_id)
 
 
 def patch_applied(

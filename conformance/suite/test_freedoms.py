@@ -9,11 +9,12 @@ from collections.abc import Callable
 import pytest
 
 from conformance import checks
-from conformance.batch import Answer, Probe
+from conformance.batch import LANE, Answer, Probe
 from conformance.client import Client
+from conformance.config import Settings
 from conformance.rules import JSON
 from conformance.suite.conftest import new_missing_id
-from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, fields, probe, read, state, unique
+from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, probe, state, stored_in_lane, unique
 
 Observe = Callable[..., None]
 
@@ -31,15 +32,20 @@ def test_bad_body_to_missing_collection_gets_404_or_422(answer: Answer, body: JS
     observe_freedom("F1", "either" if exchange.status == 422 else "or", f"HTTP {exchange.status}")
 
 
+UNKNOWN_TRACK = "mtrack_c0ffee0c0ffee0c0ffee"
+
+
 @pytest.mark.requirement("SEM-3", "SEM-6")
-def test_unknown_well_formed_track_is_accepted_exactly_or_rejected(api: Client, observe_freedom: Observe) -> None:
-    track = "mtrack_c0ffee0c0ffee0c0ffee"
-    exchange = api.patch({"cover_track_id": track})
+@probe(lambda: Probe(body={"cover_track_id": UNKNOWN_TRACK}, lane="cover_track_id"), kind=LANE)
+def test_unknown_well_formed_track_is_accepted_exactly_or_rejected(
+    answer: Answer, settings: Settings, observe_freedom: Observe
+) -> None:
+    track = UNKNOWN_TRACK
+    exchange = answer.exchange
     checks.expect_status("SEM-3", exchange, {200, 404, 422}, "a well-formed track id of no track is accepted or rejected (F4)")
     observe_freedom("F4", "either" if exchange.status == 200 else "or", f"HTTP {exchange.status}")
     if exchange.status == 200:
-        returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
-        checks.applied({"cover_track_id": track}, {}, fields(returned), fields(read(api, "SEM-3")), exchange)
+        stored_in_lane(answer, {"cover_track_id": track}, "SEM-3", settings.collection_id)
 
 
 ODD_STRINGS = {
@@ -59,28 +65,30 @@ ODD_STRINGS = {
 @pytest.mark.requirement("SEM-3", "SEM-6", "VAL-10")
 @pytest.mark.parametrize("field", ["name", "description"])
 @pytest.mark.parametrize("value", ODD_STRINGS.values(), ids=ODD_STRINGS.keys())
+@probe(lambda field, value: Probe(body={field: value}, lane=field), kind=LANE)
 def test_odd_characters_are_stored_exactly_or_rejected_with_422(
-    api: Client, field: str, value: str, observe_freedom: Observe
+    answer: Answer, settings: Settings, field: str, value: str, observe_freedom: Observe
 ) -> None:
-    exchange = api.patch({field: value})
+    exchange = answer.exchange
     surrogate = any(0xD800 <= ord(c) <= 0xDFFF for c in value)
     allowed = {200, 400, 422} if surrogate else {200, 422}  # a lone surrogate may also be read as malformed JSON (F13)
     checks.expect_status("VAL-10", exchange, allowed, f"a {field} with {value!r} is stored exactly or rejected with 422 (F10)")
     observe_freedom("F10", "either" if exchange.status == 200 else "or", f"{field} {value!r}: HTTP {exchange.status}")
     if exchange.status == 200:
-        returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
-        checks.applied({field: value}, {}, fields(returned), fields(read(api, "SEM-3")), exchange)
+        stored_in_lane(answer, {field: value}, "SEM-3", settings.collection_id)
 
 
 @pytest.mark.requirement("SEM-3", "SEM-6")
 @pytest.mark.parametrize("value", [" ", "   ", "\u00a0\u2003", "\u3000"], ids=["space", "spaces", "nbsp-emspace", "ideographic"])
-def test_white_space_name_is_stored_exactly_or_rejected(api: Client, value: str, observe_freedom: Observe) -> None:
-    exchange = api.patch({"name": value})
+@probe(lambda value: Probe(body={"name": value}, lane="name"), kind=LANE)
+def test_white_space_name_is_stored_exactly_or_rejected(
+    answer: Answer, settings: Settings, value: str, observe_freedom: Observe
+) -> None:
+    exchange = answer.exchange
     checks.expect_status("SEM-3", exchange, {200, 422}, "a name of only white space is accepted or rejected (F11)")
     observe_freedom("F11", "either" if exchange.status == 200 else "or", f"{value!r}: HTTP {exchange.status}")
     if exchange.status == 200:
-        returned = checks.collection("SEM-3", exchange, api.settings.collection_id)
-        checks.applied({"name": value}, {}, fields(returned), fields(read(api, "SEM-3")), exchange)
+        stored_in_lane(answer, {"name": value}, "SEM-3", settings.collection_id)
 
 
 def _f17_body(kind: str, marker: str) -> tuple[bytes, str | None]:

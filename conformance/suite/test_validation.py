@@ -7,12 +7,13 @@ from collections.abc import Callable
 import pytest
 
 from conformance import checks, malformed, strategies
-from conformance.batch import Answer, Probe
+from conformance.batch import LANE, Answer, Probe
 from conformance.client import Client, Exchange
+from conformance.config import Settings
 from conformance.requirements import Level
 from conformance.rules import JSON
 from conformance.strategies import CHARACTER_CLASSES, URL_PREFIX, InvalidBody
-from conformance.suite.support import fields, last_known, patch_applied, probe, read, unique
+from conformance.suite.support import probe, stored_in_lane, unique
 
 FIELD_CASES = strategies.invalid_field_values()
 
@@ -69,14 +70,13 @@ def _exact(cls: str, length: int) -> str:
     return (chars * length)[:length]
 
 
-@pytest.mark.requirement("VAL-3", "SEM-3", "SEM-1", "SEM-6")
+@pytest.mark.requirement("VAL-3", "SEM-3", "SEM-6")
 @pytest.mark.parametrize("cls", NAME_CLASSES)
 @pytest.mark.parametrize("length", [1, 511, 512])
-def test_name_of_1_to_512_code_points_is_accepted(api: Client, cls: str, length: int) -> None:
-    name = _exact(cls, length)
-    patch_applied(
-        api, "SEM-3", {"name": name}, last_known(api), f"a name of {length} {cls} code points is accepted", accepted_rule="VAL-3"
-    )
+@probe(lambda cls, length: Probe(body={"name": _exact(cls, length)}, lane="name"), kind=LANE)
+def test_name_of_1_to_512_code_points_is_accepted(answer: Answer, settings: Settings, cls: str, length: int) -> None:
+    checks.expect_status("VAL-3", answer.exchange, {200}, f"a name of {length} {cls} code points is accepted")
+    stored_in_lane(answer, {"name": _exact(cls, length)}, "SEM-3", settings.collection_id)
 
 
 def _name_513(cls: str) -> InvalidBody:
@@ -112,20 +112,19 @@ def _url(cls: str, length: int) -> str:
     return URL_PREFIX + (fill * room)[:room]
 
 
-@pytest.mark.requirement("VAL-6", "SEM-3", "SEM-1", "SEM-6")
+@pytest.mark.requirement("VAL-6", "SEM-3", "SEM-6")
 @pytest.mark.parametrize("cls", URL_CLASSES)
 @pytest.mark.parametrize("length", [1023, 1024])
-def test_url_up_to_1024_code_points_is_accepted(api: Client, cls: str, length: int) -> None:
+@probe(lambda cls, length: Probe(body={"cover_image_url": _url(cls, length)}, lane="cover_image_url"), kind=LANE)
+def test_url_up_to_1024_code_points_is_accepted(api: Client, answer: Answer, cls: str, length: int) -> None:
     url = _url(cls, length)
-    before = last_known(api)
-    exchange = api.patch({"cover_image_url": url})
+    exchange = answer.exchange
     if exchange.status == 422:  # F5: the target may reject this form of URL; then only if it rejects it short too
         short = api.patch({"cover_image_url": _url(cls, len(URL_PREFIX) + 8)})
         if short.status == 422:
             pytest.skip(f"the target does not accept {cls} URLs at all (freedom F5)")
     checks.expect_status("VAL-6", exchange, {200}, f"a URL of {length} {cls} code points is accepted")
-    returned = checks.collection("VAL-6", exchange, api.settings.collection_id)
-    checks.applied({"cover_image_url": url}, before, fields(returned), fields(read(api, "VAL-6")), exchange)
+    stored_in_lane(answer, {"cover_image_url": url}, "SEM-3", api.settings.collection_id)
 
 
 def _long_url(cls: str, length: int) -> InvalidBody:
