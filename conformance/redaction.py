@@ -10,6 +10,9 @@ A secret is masked in every form a target, a library or a renderer may write it,
 The secrets are compiled into one regular expression shaped as a trie (secrets that share a prefix,
 such as a key and the keys derived from it, share its pattern), so a text is scanned once whatever
 the number of secrets; a text holding no escape at all is searched with plain substring tests.
+
+:func:`redact_logs` masks them in every log record of the process as well, whatever its logger and
+level, before any handler sees it.
 """
 
 from __future__ import annotations
@@ -91,8 +94,8 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: tuple[str, ...] = ()
-        self._folded: tuple[str, ...] = ()
-        self._pattern: re.Pattern[str] | None = None
+        #: The pattern and the case-folded secrets, replaced together (readers take no lock).
+        self._compiled: tuple[re.Pattern[str], tuple[str, ...]] | None = None
         self.add(*secrets)
 
     @property
@@ -109,15 +112,15 @@ class Redactor:
             if len(known) == len(self._secrets):
                 return
             known.sort(key=len, reverse=True)
-            self._pattern = re.compile(_trie(known), re.IGNORECASE)
-            self._folded = tuple(secret.casefold() for secret in known)
+            self._compiled = (re.compile(_trie(known), re.IGNORECASE), tuple(secret.casefold() for secret in known))
             self._secrets = tuple(known)
 
     def text(self, value: str) -> str:
         """``value`` with every secret masked, in any letter case and any escaped form."""
-        pattern, folded_secrets = self._pattern, self._folded
-        if pattern is None:
+        compiled = self._compiled
+        if compiled is None:
             return value
+        pattern, folded_secrets = compiled
         if _ESCAPES.search(value) is None:  # only the plain forms are possible: a fast test first
             folded = value.casefold()
             if not any(secret in folded for secret in folded_secrets):
