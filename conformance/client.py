@@ -327,12 +327,15 @@ class Client:
     def _broken(
         self, where: str, method: str, url: str, content: bytes | None, headers: dict[str, str], why: str
     ) -> BrokenResponse:
+        shown = dict(headers)
+        if self.settings.credentials is not None:  # sent by httpx as Basic authentication
+            shown.setdefault("Authorization", "***")
         return BrokenResponse(
             f"{where}: the target broke its answer: {why}",
             curl(
                 method,
                 self.redactor.text(f"{self.settings.base_url}{url}"),
-                tuple((k, self.redactor.header(k, v)) for k, v in headers.items()),
+                tuple((k, self.redactor.header(k, v)) for k, v in shown.items()),
                 None if content is None else self._redact_bytes(content),
             ),
         )

@@ -6,7 +6,9 @@ in a subprocess, with short timeouts and a few conformance tests, so the whole m
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import json
 import socket
 import threading
 import time
@@ -362,3 +364,29 @@ def test_the_restore_tries_again_after_transport_failures() -> None:
         finally:
             client.close()
     assert server.app.collections[server.app.collection_id].name == target.snapshot["name"]
+
+
+def test_credentials_of_the_base_url_are_sent_as_basic_authentication_and_shown_nowhere() -> None:
+    received: list[str | None] = []
+
+    def respond(request: Request) -> bytes | None:
+        received.append(request.headers.get("authorization"))
+        return raw(200, json.dumps({"echo": request.headers.get("authorization")}).encode())
+
+    with Misbehaving(respond=respond) as server:
+        seed = server.seed()
+        url = seed["base_url"].replace("://", "://ci-user:pw%2Dcanary%3A9@")
+        settings = config.load({**{k: seed[k] for k in ("api_key", "org_id", "collection_id")}, "base_url": url}, {})
+        client = Client(settings)
+        try:
+            exchange = client.get()
+        finally:
+            client.close()
+    token = base64.b64encode(b"ci-user:pw-canary:9").decode()
+    assert received == [f"Basic {token}"]
+    shown = exchange.curl() + exchange.url + exchange.describe() + settings.target_label
+    assert settings.base_url == seed["base_url"]
+    assert "pw-canary" not in shown
+    assert "pw%2Dcanary" not in shown
+    assert token not in shown
+    assert "-H 'Authorization: ***'" in exchange.curl()
