@@ -119,7 +119,12 @@ def _run(argv: Sequence[str]) -> int:
     import pytest
 
     args, extra = build_run_parser().parse_known_args(argv)
-    return int(pytest.main(pytest_args(args, extra)))
+    try:
+        argv = pytest_args(args, extra)
+    except cfg.ConfigError as error:  # e.g. CONFORMANCE_REPORT_DIR set but empty
+        print(f"conformance: {error}", file=sys.stderr)
+        return 4
+    return int(pytest.main(argv))
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -1,8 +1,19 @@
-"""The HTTP layer: httpx with timeouts and keep-alive, the key injected, every exchange recorded.
+"""The HTTP layer: httpx with keep-alive, the key injected, every exchange bounded and recorded.
 
 Exchanges are recorded already redacted (the key shown as ``***``), so nothing downstream (failure
 messages, reports, JUnit) can leak it. Transport failures raise :class:`TargetError`: the target
 could not be judged, which is an *error* outcome, never a conformance failure.
+
+Bounds, whatever the target does (``conformance.transport`` holds the mechanics):
+
+- Time: each exchange (connecting, sending, the status line, headers and the whole body) ends within
+  ``--request-timeout``, and never past the client's ``deadline`` (``--max-time``): every blocking
+  read, write or connect waits at most for what is left, so a body trickling a byte every few
+  seconds is cut at the bound, not after it.
+- Memory: a body is read in pieces up to :data:`~conformance.transport.BODY_CAP` (8 MiB, far more
+  than any conformant answer: a collection is a few KB), and decompressed in pieces with the same cap,
+  so neither a huge answer nor a compression bomb is ever held. A larger answer is a
+  :class:`BrokenResponse`: judged as a broken answer to the test's request, never read.
 """
 
 from __future__ import annotations
@@ -20,13 +31,15 @@ from urllib.parse import quote
 
 import httpx
 
+from conformance import transport
 from conformance.config import Secret, Settings
 from conformance.evidence import CannotJudge
 from conformance.pacing import Pacer, retry_after
-from conformance.redaction import Redactor
+from conformance.redaction import Redactor, redact_logs
 from conformance.rules import JSON
-from conformance.safety import PROCESS, redact_logs
+from conformance.safety import PROCESS
 from conformance.timeline import Timeline
+from conformance.transport import BODY_CAP, Oversize
 
 
 class _Missing:
@@ -140,21 +153,23 @@ class Exchange:
 
     def describe(self, limit: int = 1500) -> str:
         """The response as a reader wants to see it: status line, media type, body (truncated)."""
-        body = self.text
-        if len(body) > limit:
+        body = self.response_body[: 4 * limit + 4].decode("utf-8", errors="replace")  # no more than is shown
+        if len(body) > limit or len(self.response_body) > 4 * limit + 4:
             body = body[:limit] + f"... ({len(self.response_body)} bytes in all)"
         return f"HTTP {self.status} {self.media_type or '(no content-type)'}\n{body}"
 
 
 class Recorder:
-    """The exchanges of the current test (the last ``keep``), the run's request count, how many 429
-    answers were waited out (not recorded as exchanges: they are not judged), and when each request
-    was sent and answered, for :meth:`longest_chain`."""
+    """The exchanges of the current test (the last ``keep``, and no more than ``keep_bytes`` of
+    response bodies, so a target answering with large bodies cannot fill the memory), the run's
+    request count, how many 429 answers were waited out (not recorded: they are not judged), and when
+    each request was sent and answered, for :meth:`longest_chain`."""
 
-    def __init__(self, keep: int = 50) -> None:
+    def __init__(self, keep: int = 50, keep_bytes: int = 4 * BODY_CAP) -> None:
         self._lock = threading.Lock()
         self._current: deque[Exchange] = deque(maxlen=keep)
         self._timeline = Timeline()
+        self._keep_bytes = keep_bytes
         self.total = 0
         self.rate_limited = 0
 
@@ -169,6 +184,9 @@ class Recorder:
         with self._lock:
             self._current.append(exchange)
             self.total += 1
+            held = sum(len(e.response_body) for e in self._current)
+            while held > self._keep_bytes and len(self._current) > 1:
+                held -= len(self._current.popleft().response_body)
 
     def longest_chain(self) -> int:
         """The most recorded requests that happened one after another (each answered before the next
@@ -204,10 +222,14 @@ class Client:
         self.settings = settings
         self.recorder = recorder or Recorder()
         self.pacer = pacer or Pacer(settings.rate_limit)
-        #: ``time.monotonic()`` past which no request is sent (``--max-time``); ``None``: no bound.
+        #: ``time.monotonic()`` past which no request is sent and none goes on (``--max-time``);
+        #: ``None``: no bound. :meth:`fresh_budget` replaces it (the restore has a bound of its own).
         self.deadline = time.monotonic() + settings.max_time if settings.max_time else None
+        self._bound = "no bound" if settings.max_time is None else f"--max-time {settings.max_time:g} s"
+        #: Masks the run's secrets, and those a test adds (keys derived from the real one), in the
+        #: exchanges and in every log record of the process.
         self.redactor = Redactor(settings.secrets())
-        redact_logs(settings.secrets())
+        redact_logs(self.redactor)
         timeout = httpx.Timeout(settings.request_timeout)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
         # No cookie jar: a cookie set in answer to one key must never authenticate another request.
@@ -222,9 +244,26 @@ class Client:
         self.down = ""
         #: Once down, refuse further requests at once (the tests' requests); the restore turns it off to try anyway.
         self.fail_fast = True
+        credentials = settings.credentials
+        auth = None if credentials is None else httpx.BasicAuth(credentials.username.reveal(), credentials.password.reveal())
         self._http = httpx.Client(
-            base_url=settings.base_url, timeout=timeout, limits=limits, follow_redirects=False, cookies=no_cookies
+            base_url=settings.base_url,
+            timeout=timeout,
+            limits=limits,
+            follow_redirects=False,
+            cookies=no_cookies,
+            auth=auth,
+            # only what the client decompresses itself, with a bound (see conformance.transport)
+            headers={"Accept-Encoding": transport.ACCEPT_ENCODING},
         )
+        transport.bound_exchanges(self._http)
+
+    def fresh_budget(self, seconds: float | None, what: str = "the restore") -> None:
+        """Bound what follows on its own: from now on no request is sent, and none goes on, past
+        ``seconds`` from now (``None``: no bound). Replaces the ``--max-time`` deadline; the restore
+        calls it so that it runs even when the run's time is spent, and still ends."""
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self._bound = "no bound" if seconds is None else f"the {seconds:g} s bound of {what}"
 
     def close(self) -> None:
         self._http.close()
@@ -308,7 +347,7 @@ class Client:
             raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")
         try:
             with PROCESS.waiting():
-                response, started = self._exchange(method, url, content, request_headers, target)
+                response, body, started = self._exchange(method, url, content, request_headers, target)
         except KeyboardInterrupt as interrupt:  # raised afresh here: the frames of the HTTP library stay out of it
             raise KeyboardInterrupt(str(interrupt)) from None
         except BrokenResponse:
@@ -319,6 +358,8 @@ class Client:
             raise
         self._failures = 0
         sent = str(response.request.url) if raw_path is None else self.settings.base_url.rstrip("/") + raw_path
+        if self.settings.credentials is not None:  # httpx sends them as Basic authentication
+            request_headers.setdefault("Authorization", "Basic ***")
         exchange = Exchange(
             method=method,
             url=self.redactor.text(sent),
@@ -329,7 +370,7 @@ class Client:
             request_body=None if content is None else self._redact_bytes(content),
             status=response.status_code,
             response_headers=tuple((k, self.redactor.header(k, v)) for k, v in response.headers.items()),
-            response_body=self._redact_bytes(response.content),
+            response_body=self._redact_bytes(body),
             elapsed_ms=(time.perf_counter() - started) * 1000,
             key_label=key_label,
         )
@@ -346,48 +387,78 @@ class Client:
 
     def _exchange(
         self, method: str, url: str, content: bytes | None, headers: dict[str, str], target: bytes | None = None
-    ) -> tuple[httpx.Response, float]:
-        """The response, after waiting out 429s and retrying a broken answer once; and when it started.
-        ``target``: the request target sent as it is (httpcore's ``target`` extension), not ``url``'s path."""
+    ) -> tuple[httpx.Response, bytes, float]:
+        """The response and its body, after waiting out 429s and retrying a broken answer once; and
+        when it started. Each attempt is bounded as a whole (see ``conformance.transport``). ``target``:
+        the request target sent as it is (httpcore's ``target`` extension), not ``url``'s path."""
         where = f"{method} {self.settings.base_url}{url}"
         waited, broken, limited = 0.0, 0, 0
         while True:
             self.pacer.acquire()
-            timeout = self._timeout(where)
+            timeout, deadline = self._budget(where)
             started = time.perf_counter()
             try:
-                extensions = None if target is None else {"target": target}
-                response = self._http.request(
-                    method, url, content=content, headers=headers, timeout=timeout, extensions=extensions
+                with transport.exchange_deadline(deadline):
+                    extensions = None if target is None else {"target": target}
+                    request = self._http.build_request(
+                        method, url, content=content, headers=headers, timeout=timeout, extensions=extensions
+                    )
+                    response = self._http.send(request, stream=True)
+                    try:
+                        body = transport.read_body(response)
+                    finally:
+                        response.close()
+            except Oversize as error:  # not worth a second try: the target meant it
+                why = (
+                    f"{error}; the suite reads at most {BODY_CAP // 2**20} MiB of an answer (no conformant "
+                    "answer comes near it) and judges a larger one a broken answer, unread"
                 )
+                raise self._broken(where, method, url, content, headers, why) from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.DecodingError) as error:
                 broken += 1
                 if broken < 2:  # a keep-alive connection the target closed meanwhile: once more, on a fresh one
                     continue
-                raise BrokenResponse(
-                    f"{where}: the target broke its answer: {self._cause(error)}",
-                    curl(
-                        method,
-                        self.redactor.text(f"{self.settings.base_url}{url}"),
-                        tuple((k, self.redactor.header(k, v)) for k, v in headers.items()),
-                        None if content is None else self._redact_bytes(content),
-                    ),
+                raise self._broken(where, method, url, content, headers, self._cause(error)) from None
+            except httpx.TimeoutException as error:
+                if self.deadline is not None and deadline >= self.deadline and time.monotonic() >= self.deadline - 0.05:
+                    raise OutOfTime(f"{where}: cut short: {self._bound} is spent ({self._cause(error)})") from None
+                raise TargetError(
+                    f"{where}: no complete answer within --request-timeout {self.settings.request_timeout:g} s "
+                    f"(connecting, sending and reading the whole answer): {self._cause(error)}"
                 ) from None
             except httpx.TransportError as error:
                 raise TargetError(f"{where}: {self._cause(error)}") from None
             if response.status_code != 429:
-                return response, started
+                return response, body, started
             waited += self._wait_out(where, response, waited, default=float(2 ** min(limited, 5)))
             limited += 1
 
-    def _timeout(self, where: str) -> httpx.Timeout:
-        """The request timeout, cut to what is left of ``--max-time``."""
-        if self.deadline is None:
-            return httpx.Timeout(self.settings.request_timeout)
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise OutOfTime(f"{where}: not sent: --max-time {self.settings.max_time:g} s is spent")
-        return httpx.Timeout(min(self.settings.request_timeout, left))
+    def _broken(
+        self, where: str, method: str, url: str, content: bytes | None, headers: dict[str, str], why: str
+    ) -> BrokenResponse:
+        shown = dict(headers)
+        if self.settings.credentials is not None:  # sent by httpx as Basic authentication
+            shown.setdefault("Authorization", "***")
+        return BrokenResponse(
+            f"{where}: the target broke its answer: {why}",
+            curl(
+                method,
+                self.redactor.text(f"{self.settings.base_url}{url}"),
+                tuple((k, self.redactor.header(k, v)) for k, v in shown.items()),
+                None if content is None else self._redact_bytes(content),
+            ),
+        )
+
+    def _budget(self, where: str) -> tuple[httpx.Timeout, float]:
+        """The timeout of each operation and the deadline of the whole exchange: ``--request-timeout``
+        from now, cut to what is left of the client's ``deadline``."""
+        now = time.monotonic()
+        deadline = now + self.settings.request_timeout
+        if self.deadline is not None:
+            if self.deadline - now <= 0:
+                raise OutOfTime(f"{where}: not sent: {self._bound} is spent")
+            deadline = min(deadline, self.deadline)
+        return httpx.Timeout(deadline - now), deadline
 
     def _wait_out(self, where: str, response: httpx.Response, waited: float, *, default: float) -> float:
         """Hold every request for the 429's ``Retry-After`` (1, 2, 4... s without one); returns the wait.
@@ -402,7 +473,7 @@ class Client:
                 f"waiting {waited + wait:g} s for one request exceeds --max-retry-wait {budget:g} s"
             )
         if self.deadline is not None and time.monotonic() + wait > self.deadline:
-            raise OutOfTime(f"{where}: rate limited (HTTP 429) for {wait:g} s, past --max-time {self.settings.max_time:g} s")
+            raise OutOfTime(f"{where}: rate limited (HTTP 429) for {wait:g} s, past {self._bound}")
         self.pacer.hold(wait)
         return wait
 
@@ -410,4 +481,4 @@ class Client:
         return f"{type(error).__name__}: {self.redactor.text(str(error) or type(error).__name__)}"
 
     def _redact_bytes(self, data: bytes) -> bytes:
-        return self.redactor.text(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        return self.redactor.bytes(data)

@@ -7,7 +7,10 @@ option and variable names are an interface that CI scripts depend on: do not ren
 
 from __future__ import annotations
 
+import base64
+import math
 import os
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,14 +98,15 @@ OPTIONS: tuple[Option, ...] = (
         "request_timeout",
         "--request-timeout",
         ("CONFORMANCE_REQUEST_TIMEOUT",),
-        "connect and read timeout of each request, in seconds (default: 10)",
+        "bound on each request, in seconds: connecting, sending and the whole answer together (default: 10)",
         "SECONDS",
     ),
     Option(
         "max_time",
         "--max-time",
         ("CONFORMANCE_MAX_TIME",),
-        "bound on the whole run, in seconds; past it the run stops, restores and exits 3 (default: 3600; 0: none)",
+        "bound on the whole run, in seconds, requests included; past it the run stops, restores and exits 3 "
+        "(default: 3600; none: no bound)",
         "SECONDS",
     ),
     Option(
@@ -196,9 +200,24 @@ class ForeignTenant:
 
 
 @dataclass(frozen=True)
+class UrlCredentials:
+    """The ``user:password@`` of a base URL, percent-decoded: sent as HTTP Basic authentication (as the
+    HTTP client would), never printed. Without a password the user name is the secret (a token)."""
+
+    username: Secret
+    password: Secret
+
+    def secrets(self) -> tuple[str, ...]:
+        user, password = self.username.reveal(), self.password.reveal()
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")  # the Authorization value
+        return (password if password else user, basic)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know about its target and how hard to test it."""
 
+    #: The target, without the credentials of its ``user:password@`` (see ``credentials``): safe to print.
     base_url: str
     api_key: Secret
     org_id: str
@@ -219,12 +238,15 @@ class Settings:
     baseline: Path | None = None
     stub: bool = False
     stub_fault: str | None = None
+    credentials: UrlCredentials | None = None
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, for redaction of anything written or printed."""
         keys = [self.api_key.reveal()]
         if self.foreign is not None:
             keys.append(self.foreign.api_key.reveal())
+        if self.credentials is not None:
+            keys += self.credentials.secrets()
         return tuple(k for k in keys if k)
 
     @property
@@ -238,42 +260,142 @@ class Settings:
 
 @dataclass(frozen=True)
 class RawOptions:
-    """Values as given, before defaults: ``values`` from the command line, ``environ`` from the process."""
+    """Values as given, before defaults: ``values`` from the command line, ``environ`` from the process.
+
+    A value that is given counts even when it is empty: an empty option or a variable that is set but
+    empty (a CI variable defined from a secret that does not exist) is an error, never "absent".
+    """
 
     values: Mapping[str, Any]
     environ: Mapping[str, str]
 
     def get(self, dest: str) -> Any:
-        """The command-line value, else the first environment variable that is set, else ``None``."""
+        """The command-line value, else the first environment variable that is set, else ``None``.
+        Raises :class:`ConfigError` when that value is empty."""
+        option = OPTIONS_BY_DEST[dest]
         value = self.values.get(dest)
         if value not in (None, [], ()):
+            items = value if option.repeatable else [value]
+            if any(isinstance(item, str) and not item.strip() for item in items):
+                raise ConfigError(f"{option.flag} is empty: give it a value, or leave it out{_ABSENT.get(dest, '')}")
             return value
-        option = OPTIONS_BY_DEST[dest]
         for name in option.env:
-            env_value = self.environ.get(name)
-            if env_value:
-                if option.repeatable:
-                    return [part.strip() for part in env_value.split(",") if part.strip()]
-                return env_value
+            if name not in self.environ:
+                continue
+            env_value = self.environ[name]
+            if not env_value.strip():
+                raise ConfigError(f"{name} is set but empty: give it a value, or unset it{_ABSENT.get(dest, '')}")
+            if option.repeatable:
+                parts = [part.strip() for part in env_value.split(",") if part.strip()]
+                if not parts:
+                    raise ConfigError(f"{name} holds no value (only commas): give it a value, or unset it")
+                return parts
+            return env_value
         return None
 
+    def source(self, dest: str) -> str:
+        """Where the value of ``dest`` comes from: its flag, or the environment variable that gave it."""
+        option = OPTIONS_BY_DEST[dest]
+        if self.values.get(dest) not in (None, [], ()):
+            return option.flag
+        return next((name for name in option.env if name in self.environ), option.flag)
 
-def _number(raw: RawOptions, dest: str, kind: Callable[[str], Any], default: Any, minimum: float) -> Any:
+
+#: What leaving an option out means, where it means something, for the message about an empty one.
+_ABSENT = {"base_url": " to run against the bundled stub"}
+
+
+def _flaw(value: str) -> str | None:
+    """What is wrong with a value that any option may hold: white space around it, control characters."""
+    if value.endswith(("\n", "\r")):
+        return "ends with a newline"
+    if value != value.strip():
+        return "starts with white space" if value[:1].isspace() else "ends with white space"
+    for index, char in enumerate(value, 1):
+        if unicodedata.category(char) == "Cc":
+            return f"holds a control character (U+{ord(char):04X}) at character {index} of {len(value)}"
+    return None
+
+
+def _text(raw: RawOptions, dest: str) -> str | None:
+    """A text option, refused (one line, its value quoted) when white space surrounds it or it holds a control character."""
+    value = raw.get(dest)
+    if value is None:
+        return None
+    text = str(value)
+    flaw = _flaw(text)
+    if flaw:
+        raise ConfigError(f"{raw.source(dest)} {flaw}: {text!r}")
+    return text
+
+
+def _key(raw: RawOptions, dest: str) -> Secret | None:
+    """A key: printable ASCII without white space, since an HTTP header carries nothing else intact.
+    A flawed key is refused before any request; the message says what is wrong, never the key."""
+    value = raw.get(dest)
+    if value is None:
+        return None
+    key = str(value)
+    flaw = _flaw(key)
+    if flaw is None:
+        for index, char in enumerate(key, 1):
+            if char.isspace():
+                flaw = f"holds white space at character {index} of {len(key)}"
+            elif not char.isascii():
+                flaw = f"holds a non-ASCII character at character {index} of {len(key)}"
+            if flaw:
+                break
+    if flaw:
+        raise ConfigError(
+            f"the key given by {raw.source(dest)} {flaw}; a key is printable ASCII without white space "
+            "(a trailing newline is a common mistake with CI secrets): fix it (the key is not shown)"
+        )
+    return Secret(key, API_KEY if dest == "api_key" else FOREIGN_KEY)
+
+
+def _id(raw: RawOptions, dest: str, value: str) -> str:
+    """An id that goes into the path: ``.`` and ``..`` would address another resource."""
+    flaw = _flaw(value) or ("is a dot segment, which would address another resource" if value in (".", "..") else None)
+    if flaw:
+        raise ConfigError(f"{raw.source(dest)} {flaw}: {value!r}")
+    return value
+
+
+def _number(
+    raw: RawOptions, dest: str, kind: type[int] | type[float], default: Any, *, minimum: int = 0, none: bool = False
+) -> Any:
+    """A finite positive ``float``, or an ``int`` at least ``minimum``; ``none`` (where allowed) is ``None``: no bound.
+    ``nan``, ``inf``, zero and negative seconds are refused: each would turn a bound off or break every request."""
     value = raw.get(dest)
     if value is None:
         return default
+    text = str(value).strip()
+    if none and text.lower() == "none":
+        return None
     try:
-        number = kind(str(value))
+        number: float | None = kind(text)
     except ValueError:
-        raise ConfigError(f"{describe(dest)} must be a number, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"{describe(dest)} must be at least {minimum}, got {value!r}")
+        number = None
+    if kind is float:
+        valid, what = number is not None and math.isfinite(number) and number > 0, "a positive number"
+    else:
+        valid, what = number is not None and number >= minimum, f"a whole number at least {minimum}"
+    if not valid:
+        alternative = ", or none for no bound" if none else ""
+        raise ConfigError(f"{describe(dest)} must be {what}{alternative}, got {value!r}")
     return number
 
 
 def _flag(raw: RawOptions, dest: str) -> bool:
     value = raw.get(dest)
     return value is True or str(value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _strict(strict: bool, environ: Mapping[str, str]) -> bool:
+    value = environ.get("CONFORMANCE_STRICT")
+    if value is not None and not value.strip():
+        raise ConfigError("CONFORMANCE_STRICT is set but empty: set it to 1, or unset it")
+    return strict or (value or "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def _rate(raw: RawOptions) -> float | None:
@@ -283,13 +405,16 @@ def _rate(raw: RawOptions) -> float | None:
     if value is None:
         return None
     try:
-        return parse_rate(str(value))
+        rate = parse_rate(str(value))
     except ValueError:
-        raise ConfigError(f"{describe('rate_limit')} must be a positive rate such as 5/s or 120/min, got {value!r}") from None
+        rate = math.nan
+    if not math.isfinite(rate) or rate <= 0:
+        raise ConfigError(f"{describe('rate_limit')} must be a positive rate such as 5/s or 120/min, got {value!r}")
+    return rate
 
 
 def _track_ids(raw: RawOptions) -> tuple[str, ...]:
-    tracks = tuple(raw.get("track_ids") or ())
+    tracks = tuple(_id(raw, "track_ids", str(t)) for t in raw.get("track_ids") or ())
     wrong = [t for t in tracks if not t.startswith("mtrack_")]
     if wrong:
         raise ConfigError(f"{describe('track_ids')} takes track ids (mtrack_...), got {', '.join(map(repr, wrong))}")
@@ -297,14 +422,52 @@ def _track_ids(raw: RawOptions) -> tuple[str, ...]:
 
 
 def _tenant(raw: RawOptions) -> ForeignTenant | None:
-    names = ("foreign_org_id", "foreign_collection_id", "foreign_api_key")
-    given = {name: raw.get(name) for name in names}
+    org, collection, key = raw.get("foreign_org_id"), raw.get("foreign_collection_id"), _key(raw, "foreign_api_key")
+    given = {"foreign_org_id": org, "foreign_collection_id": collection, "foreign_api_key": key}
     if not any(given.values()):
         return None
-    missing = [describe(name) for name in names if not given[name]]
+    missing = [describe(name) for name, value in given.items() if not value]
     if missing:
         raise ConfigError(f"the foreign tenant is incomplete: missing {', '.join(missing)}")
-    return ForeignTenant(given["foreign_org_id"], given["foreign_collection_id"], Secret(given["foreign_api_key"], FOREIGN_KEY))
+    assert key is not None
+    return ForeignTenant(_id(raw, "foreign_org_id", str(org)), _id(raw, "foreign_collection_id", str(collection)), key)
+
+
+def _base_url(raw: RawOptions, text: str) -> tuple[str, UrlCredentials | None]:
+    """The base URL without its credentials, and the credentials; refused (one line) when the HTTP
+    client could not use it as the base of the endpoint's path."""
+    import httpx
+
+    where = describe("base_url")
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{where} must be an http:// or https:// URL, got {_without_userinfo(text)!r}")
+    if "?" in text or "#" in text:
+        raise ConfigError(
+            f"{where} must not hold a query or a fragment (the endpoint's path is appended to it), got {_without_userinfo(text)!r}"
+        )
+    try:
+        url = httpx.URL(text)
+        port = url.port
+    except (httpx.InvalidURL, ValueError, UnicodeError) as error:
+        raise ConfigError(f"{where} is not a usable URL ({error}), got {_without_userinfo(text)!r}") from None
+    if not url.host:
+        raise ConfigError(f"{where} has no host, got {_without_userinfo(text)!r}")
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"{where} has port {port}, outside 1-65535")
+    credentials = None
+    if url.userinfo:
+        credentials = UrlCredentials(Secret(url.username), Secret(url.password))
+        text = str(url.copy_with(userinfo=b""))
+    return text.rstrip("/"), credentials
+
+
+def _without_userinfo(text: str) -> str:
+    """``text`` with whatever could be a ``user:password@`` masked, for a message about a URL."""
+    scheme, separator, rest = text.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{separator}{authority}{slash}{path}"
 
 
 def load(
@@ -318,31 +481,32 @@ def load(
 
     Without a base URL the bundled stub is the target: ``stub_values(fault)`` starts it and returns
     its base URL, keys and ids, which replace the target options. Raises :class:`ConfigError`
-    with a one-line fix when a required value is missing or malformed.
+    with a one-line fix when a value is missing, empty or malformed; the message never holds a key.
     """
     raw = RawOptions(values, os.environ if environ is None else environ)
-    profile = str(raw.get("profile") or "default")
+    profile = _text(raw, "profile") or "default"
     if profile not in PROFILES:
         raise ConfigError(f"{describe('profile')} must be one of {', '.join(PROFILES)}, got {profile!r}")
+    baseline = _text(raw, "baseline")
     common: dict[str, Any] = {
-        "report_dir": Path(raw.get("report_dir") or "reports"),
-        "request_timeout": _number(raw, "request_timeout", float, 10.0, 0.001),
-        "max_time": _number(raw, "max_time", float, 3600.0, 0) or None,
+        "report_dir": Path(_text(raw, "report_dir") or "reports"),
+        "request_timeout": _number(raw, "request_timeout", float, 10.0),
+        "max_time": _number(raw, "max_time", float, 3600.0, none=True),
         "rate_limit": _rate(raw),
-        "max_retry_wait": _number(raw, "max_retry_wait", float, 60.0, 0),
+        "max_retry_wait": _number(raw, "max_retry_wait", float, 60.0),
         "allow_production": _flag(raw, "allow_production"),
         "adopt_current_state": _flag(raw, "adopt_current_state"),
         "profile": profile,
-        "examples": _number(raw, "examples", int, None, 1),
-        "seed": _number(raw, "seed", int, None, 0),
-        "strict": strict or _flag(raw, "strict"),
-        "baseline": Path(raw.get("baseline")) if raw.get("baseline") else None,
+        "examples": _number(raw, "examples", int, None, minimum=1),
+        "seed": _number(raw, "seed", int, None, minimum=0),
+        "strict": _strict(strict or raw.values.get("strict") is True, raw.environ),
+        "baseline": Path(baseline) if baseline else None,
     }
-    base_url = raw.get("base_url")
-    if not base_url:
+    base_url = _text(raw, "base_url")
+    fault = _text(raw, "stub_fault")
+    if base_url is None:
         if stub_values is None:
             raise ConfigError(f"no target: set {describe('base_url')}")
-        fault = raw.get("stub_fault")
         stub = dict(stub_values(fault))
         return Settings(
             base_url=stub["base_url"],
@@ -357,28 +521,33 @@ def load(
             stub_fault=fault,
             **common,
         )
-    if not str(base_url).startswith(("http://", "https://")):
-        raise ConfigError(f"{describe('base_url')} must be an http:// or https:// URL, got {base_url!r}")
+    base_url, credentials = _base_url(raw, base_url)
     from conformance.guard import production_reason
 
-    production = production_reason(str(base_url))
+    production = production_reason(str(raw.get("base_url")))
     if production and not common["allow_production"]:
         raise ConfigError(
             f"refusing {base_url}: it looks like production ({production}) and the suite changes data; "
             f"point {describe('base_url')} at staging, or pass {describe('allow_production')} if you really mean it"
         )
-    if raw.get("stub_fault"):
+    if fault:
         raise ConfigError(f"{describe('stub_fault')} applies to the bundled stub only; drop it or drop {describe('base_url')}")
-    for dest in ("api_key", "org_id", "collection_id"):
-        if not raw.get(dest):
+    api_key = _key(raw, "api_key")
+    if api_key is None:
+        raise ConfigError(f"missing {describe('api_key')}: required with {OPTIONS_BY_DEST['base_url'].flag}")
+    ids = {}
+    for dest in ("org_id", "collection_id"):
+        value = raw.get(dest)
+        if value is None:
             raise ConfigError(f"missing {describe(dest)}: required with {OPTIONS_BY_DEST['base_url'].flag}")
-    collection_id = str(raw.get("collection_id"))
+        ids[dest] = _id(raw, dest, str(value))
     return Settings(
-        base_url=str(base_url).rstrip("/"),
-        api_key=Secret(str(raw.get("api_key")), API_KEY),
-        org_id=str(raw.get("org_id")),
-        collection_id=collection_id,
+        base_url=base_url,
+        api_key=api_key,
+        org_id=ids["org_id"],
+        collection_id=ids["collection_id"],
         track_ids=_track_ids(raw),
         foreign=_tenant(raw),
+        credentials=credentials,
         **common,
     )

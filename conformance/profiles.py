@@ -1,22 +1,47 @@
 """Profiles: how hard the property tests search, as hypothesis settings.
 
 ``quick`` is for pull requests, ``default`` decides with confidence, ``thorough`` is for nightly
-runs; ``--examples N`` overrides the count. The example database is never used (nothing written
-to ``.hypothesis/``), and every property test draws from the run's printed seed, so a run is
-replayed exactly with ``--seed N``.
+runs; ``--examples N`` overrides the count. The example database is never used, and every property
+test draws from the run's printed seed, so a run is replayed exactly with ``--seed N``.
+
+Hypothesis still keeps caches (the constants it finds in the modules under test, its Unicode tables)
+in its storage directory, ``.hypothesis/`` of the working directory unless told otherwise. A run
+writes nothing outside ``--report-dir``, so the storage directory is moved: to a temporary path as
+soon as this module is imported (nothing is created there unless hypothesis writes, and it is
+removed at exit), then to ``REPORT_DIR/.hypothesis`` before the first property test runs. A storage
+directory set with ``HYPOTHESIS_STORAGE_DIRECTORY`` is left alone: it is the user's choice.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import hypothesis
 from hypothesis import HealthCheck, Phase
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance import evidence
 from conformance.config import Settings
+
+#: Where hypothesis keeps its caches until the report folder is known: removed when the process ends.
+_UNTIL_KNOWN = Path(tempfile.gettempdir()) / f"conformance-hypothesis-{os.getpid()}"
+
+
+def keep_hypothesis_storage_in(directory: Path) -> None:
+    """Point hypothesis' storage directory at ``directory`` (unless ``HYPOTHESIS_STORAGE_DIRECTORY`` is set)."""
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        set_hypothesis_home_dir(directory)
+
+
+keep_hypothesis_storage_in(_UNTIL_KNOWN)
+atexit.register(shutil.rmtree, _UNTIL_KNOWN, ignore_errors=True)
 
 #: Examples per property test of weight 1, by profile.
 EXAMPLES: dict[str, int] = {"quick": 8, "default": 30, "thorough": 300}
@@ -31,7 +56,9 @@ def examples(settings: Settings, weight: float = 1.0) -> int:
 
 
 def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: Any) -> hypothesis.settings:
-    """Hypothesis settings for one property test: no database, no deadline, one bug reported."""
+    """Hypothesis settings for one property test: no database, no deadline, one bug reported; its
+    caches kept inside the report folder."""
+    keep_hypothesis_storage_in(settings.report_dir / ".hypothesis")
     options: dict[str, Any] = {
         "max_examples": examples(settings, weight),
         "database": None,

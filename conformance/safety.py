@@ -6,21 +6,20 @@ restored), wherever it lands (see :class:`Signals`); any later one is noted and 
 left (tearing down, restoring) is bounded.
 
 Logs. httpcore logs every response's headers at DEBUG (``--log-level DEBUG``, JUnit's captured
-logs): a target that echoes the key back would show it there. The HTTP libraries' records pass
-through a filter that masks every key the run knows.
+logs): a target that echoes the key back would show it there. Every log record of the process, of
+any logger and level, is masked when it is created (``conformance.redaction.redact_logs``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
-from conformance.redaction import Redactor
+from conformance import redaction
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -109,30 +108,5 @@ def shielded(what: str) -> contextlib.AbstractContextManager[None]:
     return PROCESS.restoring(what)
 
 
-#: The loggers of httpx and httpcore (a logger's filters see only its own records).
-HTTP_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy", "httpcore.socks")
-
-
-class _Redacting(logging.Filter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.redactor = Redactor()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.redactor.text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-_FILTER = _Redacting()
-
-
-def redact_logs(secrets: Iterable[str]) -> None:
-    """Mask ``secrets`` in every record of the HTTP libraries' loggers, from now on, in this process."""
-    _FILTER.redactor.add(*secrets)
-    for name in HTTP_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+# The masking of log records lives with the rest of the redaction; this name is kept for callers.
+redact_logs = redaction.redact_logs

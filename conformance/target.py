@@ -378,7 +378,8 @@ class Target:
     def _put_back(self, original: dict[str, JSON], *, force_write: bool, keeping: journal.Journal | None) -> str:
         """Write ``original`` back and verify it, trying again on transport errors, within :data:`RESTORE_SECONDS`."""
         deadline = time.monotonic() + RESTORE_SECONDS
-        previous, self.client.deadline = self.client.deadline, deadline
+        previous = self.client.deadline
+        self.client.fresh_budget(RESTORE_SECONDS)  # its own bound, past --max-time: every request within it
         why = ""
         try:
             for attempt in range(1, 4):

@@ -3,7 +3,9 @@
 :class:`Misbehaving` speaks just enough HTTP/1.1 to read a request and then writes whatever raw bytes
 its ``respond`` function returns: a well-formed reply of the reference stub, garbage, a body shorter
 than its ``Content-Length``, nothing at all (``CLOSE``: the connection is closed) or never anything
-(``HANG``). Every reply closes the connection, so each request arrives on a fresh one.
+(``HANG``); or, as an iterable of byte strings, an answer sent piece by piece for as long as the
+client reads (a trickle, an endless body). Every reply closes the connection, so each request
+arrives on a fresh one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from conformance.stub.app import Reply, Request, StubApp
@@ -20,7 +22,7 @@ from conformance.stub.app import Reply, Request, StubApp
 CLOSE = b""
 HANG = None
 
-Respond = Callable[[Request], "bytes | None"]
+Respond = Callable[[Request], "bytes | Iterable[bytes] | None"]
 
 
 def raw(
@@ -75,7 +77,7 @@ class Misbehaving:
     def seed(self) -> dict[str, Any]:
         return self.app.seed(self.base_url).as_dict()
 
-    def respond(self, request: Request) -> bytes | None:
+    def respond(self, request: Request) -> bytes | Iterable[bytes] | None:
         if self._respond is not None:
             return self._respond(request)
         if request.method == "PATCH" and self._patch is not None:
@@ -101,8 +103,11 @@ class Misbehaving:
             if answer is HANG:
                 self._stopped.wait()
                 return
-            with contextlib.suppress(OSError):
-                connection.sendall(answer)
+            with contextlib.suppress(OSError):  # the client went away
+                for piece in [answer] if isinstance(answer, bytes) else answer:
+                    if self._stopped.is_set():
+                        return
+                    connection.sendall(piece)
 
     def close(self) -> None:
         self._stopped.set()

@@ -6,15 +6,18 @@ in a subprocess, with short timeouts and a few conformance tests, so the whole m
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import json
 import socket
 import threading
 import time
 from typing import Any
 
+import httpx
 import pytest
 
-from conformance import checks, config
+from conformance import checks, config, guard
 from conformance.checks import Violation
 from conformance.client import PROBE_METHODS, UNKNOWN_METHOD, BrokenResponse, Client, UnsafeMethod
 from conformance.pacing import Pacer, parse_rate, retry_after
@@ -272,7 +275,23 @@ def test_probes_go_without_a_body_and_raw_paths_as_written() -> None:
 STAGING = {"api_key": "k", "org_id": "o", "collection_id": "c"}
 
 
-@pytest.mark.parametrize("url", ["https://api.aitronos.com", "https://API.Aitronos.com/", "https://eu.api.aitronos.com:443"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.aitronos.com",
+        "https://API.Aitronos.com/",
+        "https://eu.api.aitronos.com:443",
+        "https://api\u3002aitronos\u3002com",  # ideographic full stops: the HTTP client maps them to dots
+        "https://api\uff0eaitronos\uff61com",  # full-width and half-width full stops
+        "https://api.aitronos.com.",  # a trailing dot: the same host
+        "https://api.aitronos.com../v1",
+        "https://user:secret@api.aitronos.com",
+        "https://staging.example.com@api.aitronos.com",  # the host is what follows the @
+        "https://\u0430pi.aitronos.com",  # a Cyrillic a: another host, still under the domain
+        "https://xn--pi-6kc.aitronos.com",
+        "https://API.AITRONOS.COM/",
+    ],
+)
 def test_production_looking_base_url_is_refused_saying_why(url: str) -> None:
     with pytest.raises(config.ConfigError) as error:
         config.load({**STAGING, "base_url": url}, {})
@@ -294,6 +313,27 @@ def test_allow_production_lets_it_through_from_flag_or_environment() -> None:
 @pytest.mark.parametrize("url", ["https://staging.example.com", "https://aitronos.com.evil.test", "http://127.0.0.1:8000"])
 def test_other_hosts_are_not_production(url: str) -> None:
     assert config.load({**STAGING, "base_url": url}, {}).base_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://api\u3002aitronos\u3002com", "api.aitronos.com"),
+        ("https://api%2Eaitronos%2ecom", "api.aitronos.com"),  # percent-encoded
+        ("https://api.aitronos%E3%80%82com", "api.aitronos.com"),  # a percent-encoded full stop
+        ("https://\uff21\uff30\uff29.aitronos.com", "api.aitronos.com"),  # full-width letters (UTS-46)
+        ("https://Api.Aitronos.Com.", "api.aitronos.com"),
+    ],
+)
+def test_the_guard_reads_the_host_as_the_client_will_and_normalizes_further(url: str, host: str) -> None:
+    assert host in guard.hosts(url)
+    assert guard.production_reason(url) is not None
+
+
+def test_the_guard_reads_the_host_httpx_connects_to() -> None:
+    for url in ("https://api\u3002aitronos\u3002com/", "https://u:p@API.aitronos.com./x", "https://api\uff0eaitronos.com:8443"):
+        connects_to = httpx.URL(url).raw_host.decode().rstrip(".")
+        assert connects_to in guard.hosts(url)
 
 
 def test_the_guard_stops_the_run_with_status_4_and_the_flag_lets_it_configure(tmp_path: Any) -> None:
@@ -351,3 +391,29 @@ def test_the_restore_tries_again_after_transport_failures() -> None:
         finally:
             client.close()
     assert server.app.collections[server.app.collection_id].name == target.snapshot["name"]
+
+
+def test_credentials_of_the_base_url_are_sent_as_basic_authentication_and_shown_nowhere() -> None:
+    received: list[str | None] = []
+
+    def respond(request: Request) -> bytes | None:
+        received.append(request.headers.get("authorization"))
+        return raw(200, json.dumps({"echo": request.headers.get("authorization")}).encode())
+
+    with Misbehaving(respond=respond) as server:
+        seed = server.seed()
+        url = seed["base_url"].replace("://", "://ci-user:pw%2Dcanary%3A9@")
+        settings = config.load({**{k: seed[k] for k in ("api_key", "org_id", "collection_id")}, "base_url": url}, {})
+        client = Client(settings)
+        try:
+            exchange = client.get()
+        finally:
+            client.close()
+    token = base64.b64encode(b"ci-user:pw-canary:9").decode()
+    assert received == [f"Basic {token}"]
+    shown = exchange.curl() + exchange.url + exchange.describe() + settings.target_label
+    assert settings.base_url == seed["base_url"]
+    assert "pw-canary" not in shown
+    assert "pw%2Dcanary" not in shown
+    assert token not in shown
+    assert "-H 'Authorization: ***'" in exchange.curl()
