@@ -87,6 +87,9 @@ class Run:
 
         try:
             settings = cfg.load(values, stub_values=stub_values)
+            from conformance.redaction import redact_logs
+
+            redact_logs(settings.secrets())  # from now on, before any request and any log record of it
             if settings.seed is None:
                 settings = dataclasses.replace(settings, seed=0 if os.environ.get("CI") else random.randrange(2**32))
             run = cls(settings, planned, stub=stubs[0] if stubs else None)
