@@ -324,7 +324,8 @@ def test_a_trickling_answer_under_max_time_30_ends_the_run_within_90_s(tmp_path:
         run, seconds, _ = run_measured(*staging_args(server, tmp_path), "--request-timeout", "5", "--max-time", "30", timeout=150)
     assert seconds < 90, f"{seconds:.0f} s"
     assert run.returncode == 3, run.output[-3000:]
-    assert "--max-time 30 s exceeded" in run.output
+    # it ends on the time bound, or sooner: three answers in a row that never complete are a target down
+    assert "--max-time 30 s exceeded" in run.output or "stopped answering" in run.output, run.output[-3000:]
     assert "no complete answer within --request-timeout 5 s" in run.output
     assert "collection unchanged; nothing to restore" in run.output
 

@@ -46,14 +46,17 @@ def read(
     return document
 
 
-def repair_identity(api: Client, rule_id: str, before: Mapping[str, JSON], *exchanges: Exchange) -> None:
+def repair_identity(
+    api: Client, rule_id: str, before: Mapping[str, JSON], *exchanges: Exchange, after: Mapping[str, JSON] | None = None
+) -> None:
     """After a PATCH that sent read-only fields: ``id``, ``created_at`` and ``track_count`` must be as
-    ``before`` (else a violation of ``rule_id``, SEM-5). A target that applied them is put back by
-    sending the original values (it applies those too), so that later tests are judged on their own;
-    when that fails, every later test that meets the moved collection is not judged (see
+    ``before`` (else a violation of ``rule_id``, SEM-5), as read now (or in ``after``, a read the caller
+    made without checks: see :func:`raw_read`). A target that applied them is put back by sending the
+    original values (it applies those too), so that later tests are judged on their own; when that
+    fails, every later test that meets the moved collection is not judged (see
     :class:`conformance.client.Corrupted`)."""
-    after = stable_of(api)
-    if after == stable(before):
+    seen = stable(after) if after is not None else stable_of(api)
+    if seen == stable(before):
         checks.holds(rule_id)
         return
     api.patch({k: before[k] for k in ("id", "created_at", "track_count")})
@@ -61,19 +64,26 @@ def repair_identity(api: Client, rule_id: str, before: Mapping[str, JSON], *exch
     if not repaired:
         api.corrupted = (
             f"an earlier PATCH applied read-only fields ({rule_id}) and the collection could not be put back: "
-            f"{dict(after or {})} instead of {stable(before)}"
+            f"{dict(seen or {})} instead of {stable(before)}"
         )
-    checks.fields_equal(rule_id, "id, created_at and track_count never change", stable(before), after or {}, *exchanges)
+    checks.fields_equal(rule_id, "id, created_at and track_count never change", stable(before), seen or {}, *exchanges)
 
 
-def stable_of(api: Client) -> dict[str, JSON] | None:
-    """The read-only fields of the configured collection as a read returns them (``None``: not readable)."""
+def raw_read(api: Client) -> dict[str, JSON] | None:
+    """The configured collection as a read returns it, checked for nothing (``None``: not a collection):
+    for a test that judges what an earlier write did to it before anything else reads it."""
     exchange = api.get()
     try:
         document = exchange.json()
     except ValueError:
         return None
-    return stable(document) if exchange.status == 200 and isinstance(document, dict) else None
+    return document if exchange.status == 200 and isinstance(document, dict) else None
+
+
+def stable_of(api: Client) -> dict[str, JSON] | None:
+    """The read-only fields of the configured collection as a read returns them (``None``: not readable)."""
+    document = raw_read(api)
+    return stable(document) if document is not None else None
 
 
 def patch_ok(api: Client, rule_id: str, body: JSON, title: str = "a valid PATCH is accepted") -> tuple[Exchange, dict[str, JSON]]:

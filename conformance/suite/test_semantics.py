@@ -17,9 +17,11 @@ from conformance.rules import JSON
 from conformance.strategies import URL_PREFIX, Patch
 from conformance.suite.support import (
     fields,
+    last_known,
     patch_applied,
     patch_ok,
     probe,
+    raw_read,
     read,
     repair_identity,
     reset,
@@ -229,13 +231,15 @@ def test_read_only_fields_are_never_applied(api: Client, sent: dict[str, JSON], 
     checks.expect_status("SEM-5", exchange, {200, 422}, "read-only fields are ignored (200) or rejected (422) (freedom F3)")
     observe_freedom("F3", "either" if exchange.status == 200 else "or", f"{list(sent)}: HTTP {exchange.status}")
     # an applied id, created_at or track_count is SEM-5's, and is put back before anything else reads it
-    repair_identity(api, "SEM-5", before, exchange)
+    after = raw_read(api)
+    repair_identity(api, "SEM-5", before, exchange, after=after)
     if exchange.status == 200:
         returned = checks.collection("SEM-5", exchange, api.settings.collection_id)
         checks.fields_equal(
             "SEM-5", "the 200 body shows the read-only fields unchanged", stable(before), stable(returned), exchange
         )
-    after = read(api, "SEM-5")
+    if after is None or stable(after) != stable(before):
+        return  # what follows is about a collection that kept its identity
     sent_at = timestamp(sent["updated_at"]) if "updated_at" in sent else None
     checks.require(
         "SEM-5",
@@ -259,7 +263,7 @@ def test_200_body_is_the_stored_state(api: Client, settings: Settings) -> None:
     @given(patch=strategies.patches(tracks=settings.track_ids))
     @profiles.example
     def check(patch: Patch) -> None:
-        before = reset(api, "SEM-6")
+        before = last_known(api) or reset(api, "SEM-6")  # the last read, when nothing was sent since
         exchange, returned = patch_ok(api, "SEM-6", patch.body, f"{patch!r} is accepted")
         stored = read(api, "SEM-6")
         checks.applied(patch.body, before, fields(returned), fields(stored), exchange)

@@ -143,6 +143,9 @@ def test_target_follows_the_model(api: Client, settings: Settings) -> None:
         model = hypothesis.seed(settings.seed)(model)
     before = read(api, "SEM-5")
     try:
-        run_state_machine_as_test(model, settings=profiles.hypothesis_settings(settings, weight=0.5, stateful_step_count=12))
+        run_state_machine_as_test(
+            model,
+            settings=profiles.hypothesis_settings(settings, weight=0.5, stateful_step_count=profiles.STEPS[settings.profile]),
+        )
     finally:  # read-only fields a broken target applied are put back, so that later tests judge on their own
         repair_identity(api, "SEM-5", before)
