@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -29,6 +30,7 @@ def _stub(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"conformance stub: {error}", file=sys.stderr)
         return 4
+    app.add_collections(args.collections)
     try:
         stub = RunningStub(app, args.host, args.port, verbose=args.verbose, latency_ms=args.latency_ms)
     except OSError as error:
@@ -42,7 +44,7 @@ def _stub(args: argparse.Namespace) -> int:
     print(f"  export CONFORMANCE_BASE_URL={seed.base_url}")
     print(f"  export CONFORMANCE_API_KEY={seed.api_key}")
     print(f"  export CONFORMANCE_ORG_ID={seed.org_id}")
-    print(f"  export CONFORMANCE_COLLECTION_ID={seed.collection_id}")
+    print(f"  export CONFORMANCE_COLLECTION_ID={','.join(seed.collection_ids) or seed.collection_id}")
     print(f"  export CONFORMANCE_TRACK_IDS={','.join(seed.track_ids)}")
     print(f"  export CONFORMANCE_FOREIGN_ORG_ID={seed.foreign_org_id}")
     print(f"  export CONFORMANCE_FOREIGN_COLLECTION_ID={seed.foreign_collection_id}")
@@ -166,6 +168,10 @@ def build_restore_parser() -> argparse.ArgumentParser:
         envs = " or ".join(option.env)
         if option.is_flag:
             group.add_argument(option.flag, dest=dest, action="store_true", help=f"{option.help} [env: {envs}=1]")
+        elif option.repeatable:
+            group.add_argument(
+                option.flag, dest=dest, action="append", metavar=option.metavar, help=f"{option.help} [env: {envs}]"
+            )
         else:
             group.add_argument(option.flag, dest=dest, metavar=option.metavar, help=f"{option.help} [env: {envs}]")
     return parser
@@ -181,15 +187,18 @@ def _restore(argv: Sequence[str]) -> int:
     except cfg.ConfigError as error:
         print(f"conformance restore: {error}", file=sys.stderr)
         return 4
-    client = Client(settings)
-    try:
-        print(f"conformance restore: {Target(settings, client).restore_journal()}")
-        return 0
-    except (NotJudged, RestoreFailed) as error:
-        print(f"conformance restore: {error}", file=sys.stderr)
-        return 3
-    finally:
-        client.close()
+    status = 0
+    for collection_id in settings.collection_ids or (settings.collection_id,):  # each one given
+        one = dataclasses.replace(settings, collection_id=collection_id)
+        client = Client(one)
+        try:
+            print(f"conformance restore: {Target(one, client).restore_journal()}")
+        except (NotJudged, RestoreFailed) as error:
+            print(f"conformance restore: {error}", file=sys.stderr)
+            status = 3
+        finally:
+            client.close()
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     stub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     stub.add_argument("--fault", default=None, help="serve a named fault or conformant variant instead (self-test)")
     stub.add_argument("--verbose", action="store_true", help="log every request")
+    stub.add_argument(
+        "--collections", type=int, default=1, metavar="N",
+        help="serve N collections of the organization (one per pytest-xdist worker, -n N; default: 1)",
+    )  # fmt: skip
     stub.add_argument(
         "--latency-ms", type=_latency, default=0.0, metavar="MS",
         help="answer every request after MS milliseconds, as a remote server does (concurrent requests wait "

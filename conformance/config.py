@@ -73,8 +73,10 @@ OPTIONS: tuple[Option, ...] = (
         "collection_id",
         "--collection-id",
         ("CONFORMANCE_COLLECTION_ID",),
-        "a collection of that organization the suite may change; it is restored at the end",
+        "a collection of that organization the suite may change; it is restored at the end (repeatable, "
+        "variable: comma-separated: with pytest-xdist's -n N, each of N workers changes one of them)",
         "ID",
+        repeatable=True,
     ),
     Option(
         "track_ids",
@@ -222,6 +224,8 @@ class Settings:
     api_key: Secret
     org_id: str
     collection_id: str
+    #: Every collection given (``--collection-id`` repeated): with pytest-xdist each worker takes its own.
+    collection_ids: tuple[str, ...] = ()
     track_ids: tuple[str, ...] = ()
     foreign: ForeignTenant | None = None
     report_dir: Path = Path("reports")
@@ -470,6 +474,25 @@ def _without_userinfo(text: str) -> str:
     return f"{scheme}{separator}{authority}{slash}{path}"
 
 
+def worker_index(environ: Mapping[str, str]) -> int | None:
+    """This process's pytest-xdist worker number (``gw3``: 3), or ``None`` outside a worker."""
+    name = environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else None
+
+
+def _worker_collection(collection_ids: tuple[str, ...], worker: int | None) -> str:
+    """The collection this process changes: its worker's own, the first one outside a worker."""
+    if worker is None:
+        return collection_ids[0]
+    if worker >= len(collection_ids):
+        raise ConfigError(
+            f"pytest-xdist runs at least {worker + 1} workers but {len(collection_ids)} collection(s) were given: each "
+            f"worker changes a collection of its own; give one per worker with {describe('collection_id')} "
+            "(repeated, or comma-separated), or run fewer workers (-n)"
+        )
+    return collection_ids[worker]
+
+
 def load(
     values: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
@@ -484,6 +507,7 @@ def load(
     with a one-line fix when a value is missing, empty or malformed; the message never holds a key.
     """
     raw = RawOptions(values, os.environ if environ is None else environ)
+    worker = worker_index(raw.environ)
     profile = _text(raw, "profile") or "default"
     if profile not in PROFILES:
         raise ConfigError(f"{describe('profile')} must be one of {', '.join(PROFILES)}, got {profile!r}")
@@ -513,6 +537,7 @@ def load(
             api_key=Secret(stub["api_key"], API_KEY),
             org_id=stub["org_id"],
             collection_id=stub["collection_id"],
+            collection_ids=(stub["collection_id"],),
             track_ids=tuple(stub["track_ids"]),
             foreign=ForeignTenant(
                 stub["foreign_org_id"], stub["foreign_collection_id"], Secret(stub["foreign_api_key"], FOREIGN_KEY)
@@ -535,17 +560,17 @@ def load(
     api_key = _key(raw, "api_key")
     if api_key is None:
         raise ConfigError(f"missing {describe('api_key')}: required with {OPTIONS_BY_DEST['base_url'].flag}")
-    ids = {}
-    for dest in ("org_id", "collection_id"):
-        value = raw.get(dest)
+    org_id, collections = raw.get("org_id"), raw.get("collection_id")
+    for dest, value in (("org_id", org_id), ("collection_id", collections)):
         if value is None:
             raise ConfigError(f"missing {describe(dest)}: required with {OPTIONS_BY_DEST['base_url'].flag}")
-        ids[dest] = _id(raw, dest, str(value))
+    collection_ids = tuple(dict.fromkeys(_id(raw, "collection_id", str(c)) for c in collections))
     return Settings(
         base_url=base_url,
         api_key=api_key,
-        org_id=ids["org_id"],
-        collection_id=ids["collection_id"],
+        org_id=_id(raw, "org_id", str(org_id)),
+        collection_id=_worker_collection(collection_ids, worker),
+        collection_ids=collection_ids,
         track_ids=_track_ids(raw),
         foreign=_tenant(raw),
         credentials=credentials,

@@ -77,15 +77,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     planned = [Planned(item.nodeid, _rule_ids(item)) for item in session.items if _rule_ids(item)]
-    if not planned:
+    if planned and run_of(session.config) is None:
+        _start(session.config, planned)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A pytest-xdist controller collects nothing: its run only gathers what the workers find."""
+    from conformance import distributed
+
+    if not distributed.is_controller(session.config) or not _targets_suite(session.config):
         return
+    _start(session.config, [], serve_stub=False)
+
+
+def _start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = True) -> Run:
     from conformance.run import Run, UsageError
 
-    config = session.config
     values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}") for o in cfg.OPTIONS}
     values.update({o.dest: values[o.dest] or None for o in cfg.OPTIONS if o.is_flag})  # unset: the environment decides
     try:
-        run = Run.start(values, planned)
+        run = Run.start(values, planned, serve_stub=serve_stub)
     except UsageError as error:
         pytest.exit(f"conformance: {error}", returncode=int(ExitCode.USAGE))
     config.stash[_RUN] = run
@@ -100,6 +111,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
         for line in header(run.settings):
             reporter.write_line(line)
+    return run
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -179,6 +191,24 @@ class _RunHooks:
         if data is not None and report.when == "teardown":
             self.run.results.append(TestResult.from_dict(data))
             self.run.check_bounds()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """A pytest-xdist worker ended: its restore, plans and traffic join the controller's run."""
+        from conformance import distributed
+
+        facts = getattr(node, "workeroutput", {}).get(distributed.KEY)
+        if facts is not None:
+            distributed.merge(self.run, facts)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A pytest-xdist worker, once its session is torn down (the collection restored), tells the
+        controller what the verdict needs; the controller decides (see ``pytest_sessionfinish`` below)."""
+        from conformance import distributed
+
+        if distributed.is_worker(session.config):
+            session.config.workeroutput[distributed.KEY] = distributed.worker_facts(self.run)  # type: ignore[attr-defined]
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         from conformance.gate import Stop

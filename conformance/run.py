@@ -60,6 +60,11 @@ class Run:
     #: Freedoms observed outside a test (``conformance.plugin.observe_freedom``).
     freedoms: list[FreedomObservation] = field(default_factory=list)
     restore: gate.Restore | None = None
+    #: The restores of pytest-xdist's workers, gathered by the controller (``conformance.distributed``).
+    restores: list[gate.Restore] = field(default_factory=list)
+    #: Requests sent and the longest sequential chain, as the controller gathers them from its workers.
+    requests: int = 0
+    chain: int = 0
     stop: gate.Stop = gate.Stop.NONE
     stop_message: str = ""
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -70,15 +75,19 @@ class Run:
     report_error: str = ""
 
     @classmethod
-    def start(cls, values: dict[str, Any], planned: list[Planned]) -> Run:
-        """Read the configuration (serving the bundled stub when there is no base URL), the baseline
-        and the report folder, before any request; :class:`UsageError` when any is unusable."""
+    def start(cls, values: dict[str, Any], planned: list[Planned], *, serve_stub: bool = True) -> Run:
+        """Read the configuration (serving the bundled stub when there is no base URL, unless not
+        ``serve_stub``: a pytest-xdist controller, whose workers serve one each), the baseline and the
+        report folder, before any request; :class:`UsageError` when any is unusable."""
         stubs: list[Any] = []
 
         def stub_values(fault: str | None) -> dict[str, Any]:
+            from conformance.stub import create
             from conformance.target import start_stub
 
             try:
+                if not serve_stub:
+                    return create(fault).seed("(one bundled stub per worker)").as_dict()
                 stub, seed = start_stub(fault)
             except ValueError as error:
                 raise cfg.ConfigError(f"{cfg.describe('stub_fault')}: {error}") from None
@@ -157,10 +166,26 @@ class Run:
 
     # ---- the end ------------------------------------------------------------------------------------
 
+    def traffic(self) -> tuple[int, int]:
+        """Requests sent to the target, and the longest chain of them sent one after another."""
+        if self.target is not None:
+            recorder = self.target.client.recorder
+            return recorder.total, recorder.longest_chain()
+        return self.requests, self.chain
+
+    def the_restore(self) -> gate.Restore | None:
+        """The restore of this run, or of all its workers' (failed when any failed)."""
+        if not self.restores:
+            return self.restore
+        failed = [r for r in self.restores if r.status == "failed"]
+        chosen = failed or self.restores
+        status = "failed" if failed else "verified" if any(r.status == "verified" for r in chosen) else "unchanged"
+        return gate.Restore(status, "; ".join(r.message for r in chosen))
+
     def facts(self) -> gate.Facts:
         tests = [*self.results, *not_run(self.planned, self.results, self.stop.value)]
         return gate.Facts(
-            tests, self.settings.strict, self.accepted, self.restore, self.stop, self.stop_message, tuple(self.notes)
+            tests, self.settings.strict, self.accepted, self.the_restore(), self.stop, self.stop_message, tuple(self.notes)
         )
 
     def finish(self, junit_path: Path | None) -> gate.Verdict:

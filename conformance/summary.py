@@ -79,16 +79,16 @@ def lines(run: Run) -> list[tuple[str, Style]]:
     out += [(line, {"yellow": True}) for line in PROCESS.notes]
     style: Style = {"green": True, "bold": True} if verdict.word == "pass" else LOUD
     out.append((verdict.headline, style))
+    restore = run.the_restore()
     for note in verdict.notes:
-        loud = run.restore is not None and note == run.restore.message and run.restore.status == "failed"
+        loud = restore is not None and note == restore.message and restore.status == "failed"
         out.append((note, LOUD if loud else {}))
     if run.report_error:
         out.append((run.report_error, LOUD))
     if run.report_paths:
         out.append((f"reports: {', '.join(run.report_paths)}", {}))
-    if client is not None:  # read by scripts/benchmark.py
-        recorder = client.recorder
-        out.append((f"requests: {recorder.total} sent to the target; longest sequential chain: {recorder.longest_chain()}", {}))
+    requests, chain = run.traffic()  # read by scripts/benchmark.py
+    out.append((f"requests: {requests} sent to the target; longest sequential chain: {chain}", {}))
     counts = ", ".join(f"{n} {s}" for s, n in verdict.counts.items())
     out.append((f"rules: {counts} (of {len(verdict.rules)}); target: {run.settings.target_label}", {}))
     return out

@@ -8,6 +8,7 @@ Where the contract leaves a freedom, this stub takes the first side unless noted
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets
@@ -53,6 +54,8 @@ class Seed:
     foreign_org_id: str
     foreign_collection_id: str
     foreign_api_key: str
+    #: Every collection of the organization the suite may change (one per pytest-xdist worker).
+    collection_ids: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +123,18 @@ class StubApp:
             self.foreign_org_id, self.foreign_collection_id, "Foreign Mix", "Not yours", "mtrack_f0f0f0f0f0f0",
             None, 3, created, created,
         )  # fmt: skip
+        self.collection_ids: tuple[str, ...] = (self.collection_id,)
+
+    def add_collections(self, count: int) -> tuple[str, ...]:
+        """Serve ``count`` collections of the organization in all, the first one's copies: one for each
+        pytest-xdist worker (``-n``); returns their ids."""
+        with self.lock:
+            first = self.collections[self.collection_id]
+            while len(self.collection_ids) < count:
+                new = f"mcoll_{secrets.token_hex(6)}"
+                self.collections[new] = dataclasses.replace(first, id=new)
+                self.collection_ids = (*self.collection_ids, new)
+        return self.collection_ids
 
     def _add_key(self, org_id: str) -> str:
         key = "sk_stub_" + secrets.token_hex(16)
@@ -130,7 +145,7 @@ class StubApp:
         """The values a suite run against this stub, served at ``base_url``, is configured with."""
         return Seed(
             base_url, self.api_key, self.org_id, self.collection_id, self.track_ids,
-            self.foreign_org_id, self.foreign_collection_id, self.foreign_api_key,
+            self.foreign_org_id, self.foreign_collection_id, self.foreign_api_key, self.collection_ids,
         )  # fmt: skip
 
     # ---- the pipeline -------------------------------------------------------------------------
