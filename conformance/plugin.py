@@ -52,6 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance.safety import PROCESS
 
         PROCESS.install()
+        if getattr(config.option, "dist", "no") == "load":  # pytest-xdist -n: the tests of a batch share a worker
+            config.option.dist = "loadgroup"
 
 
 def _targets_suite(config: pytest.Config) -> bool:
@@ -68,11 +70,17 @@ def _rule_ids(item: pytest.Item) -> tuple[str, ...]:
     return tuple(rule_id for mark in item.iter_markers(MARKER) for rule_id in mark.args)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         for rule_id in _rule_ids(item):
             if rule_id not in requirements.BY_ID:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement ID {rule_id!r}")
+        mark = item.get_closest_marker("probe")
+        if mark is not None:  # pytest-xdist (--dist loadgroup) runs the tests of one batch on one worker
+            kind = mark.kwargs.get("kind", "rejection")
+            group = f"conformance-lane-{getattr(item, 'originalname', item.name)}" if kind == "lane" else "conformance-batch"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -46,7 +46,7 @@ atexit.register(shutil.rmtree, _UNTIL_KNOWN, ignore_errors=True)
 #: Examples per property test of weight 1, by profile.
 EXAMPLES: dict[str, int] = {"quick": 8, "default": 30, "thorough": 300}
 #: The most steps of one run of the stateful model, by profile.
-STEPS: dict[str, int] = {"quick": 6, "default": 10, "thorough": 25}
+STEPS: dict[str, int] = {"quick": 6, "default": 8, "thorough": 25}
 
 F = TypeVar("F", bound=Callable[..., Any])
 

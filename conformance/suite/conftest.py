@@ -97,6 +97,9 @@ def answer(request: pytest.FixtureRequest, batcher: Batcher, settings: Settings)
     node = request.node
     if node.nodeid not in batcher.answers:
         pending = request.session.items[request.session.items.index(node) :] if node in request.session.items else [node]
+        if hasattr(request.config, "workerinput"):  # a pytest-xdist worker runs its own group of a batch only
+            group = node.get_closest_marker("xdist_group")
+            pending = [i for i in pending if i.get_closest_marker("xdist_group") == group]
         todo, skipped = {}, {}
         for item in pending:
             planned = probes_of(item, settings)

@@ -9,12 +9,15 @@ which the ``target`` fixture restores at the end of the session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import assume, given, reject
 
 from conformance import checks, fuzzing, profiles, rules
+from conformance.batch import REJECTION, Batcher, Probe
+from conformance.checks import Violation
 from conformance.client import Client, Exchange
 from conformance.config import Settings
 from conformance.rules import JSON
@@ -30,90 +33,86 @@ WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
 class _Session:
     """Sends the examples of one test, knowing the collection's state between them.
 
-    With ``defer``, a refused example is not followed by a read: the state is read once at the end of
-    the test and, should it have changed, the refused bodies are sent again one by one from the state
-    they started from, between two reads, to name the one that changed it (VAL-12)."""
+    With ``fast``, an example costs one request: its 200 body must be the state expected (the state
+    before, with what was sent), and one read at the end (:meth:`settle`) shows the last state
+    persists. Anything else makes it a *suspect*, and the test runs the examples again one by one,
+    each followed by a read, so that the rule broken is named exactly and hypothesis shrinks it."""
 
-    def __init__(self, api: Client, *, defer: bool = False) -> None:
+    def __init__(self, api: Client, *, fast: bool = False) -> None:
         self.api = api
         self.known: dict[str, JSON] | None = None
-        self.defer = defer
-        self.start: dict[str, JSON] | None = None
-        self.refused: list[bytes] = []
-        self.accepted = False  # an example was accepted: the state is no longer known
+        self.fast = fast
+        self.suspect: Exchange | None = None
+        self.last: Exchange | None = None
 
     def read(self) -> dict[str, JSON]:
         return fields(checks.collection("RESP-1", self.api.get(), self.api.settings.collection_id))
 
-    def send(self, content: bytes) -> Exchange:
-        return self.api.send("PATCH", content=content, content_type=fuzzing.MEDIA_TYPE)
-
     def exercise(self, case: Case, expectation: fuzzing.Expectation) -> None:
+        if self.suspect is not None:
+            return  # the examples run again one by one: see settle
         before = self.known or self.read()
-        if self.defer and self.start is None:
-            self.start = before
         self.known = None  # unknown until this example ends well
-        exchange = self.send(expectation.content)
-        if exchange.status < 400:
-            self.accepted = True
-        fuzzing.judge(case, exchange, expectation)
-        if exchange.status < 300:
+        exchange = self.api.send("PATCH", content=expectation.content, content_type=fuzzing.MEDIA_TYPE)
+        if exchange.status >= 300:
+            _refused(case, exchange, expectation)
+        else:
+            fuzzing.judge(case, exchange, expectation)
+        if self.fast:
+            if exchange.status >= 300:  # refused: the next 200, or the read at the end, shows it changed nothing
+                self.known = before
+                return
             returned = fields(checks.collection("RESP-1", exchange, self.api.settings.collection_id))
-            read = self.api.get()
-            stored = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
-            checks.applied(expectation.body or {}, before, returned, stored, exchange, read, soft=False)
-            self.known = stored
-            return
-        if exchange.status in rules.ERRORS:
-            checks.envelope("RESP-2", exchange)
-        if exchange.status == 422 and expectation.body is not None:  # a non-object body: VAL-9, a SHOULD
-            checks.error_code("VAL-10", exchange, 422, "a rejected body is a VALIDATION_ERROR")
-        if self.defer:
-            self.refused.append(expectation.content)
-            self.known = before
+            sent = {k: v for k, v in (expectation.body or {}).items() if k in before}
+            if returned != {**before, **sent}:
+                self.suspect = exchange
+                return
+            self.known, self.last = returned, exchange
             return
         read = self.api.get()
         stored = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
-        checks.fields_equal(
-            "VAL-12", f"a rejected request (HTTP {exchange.status}) changes nothing", before, stored, exchange, read
-        )
+        if exchange.status < 300:
+            returned = fields(checks.collection("RESP-1", exchange, self.api.settings.collection_id))
+            checks.applied(expectation.body or {}, before, returned, stored, exchange, read, soft=False)
+        else:
+            checks.fields_equal(
+                "VAL-12", f"a rejected request (HTTP {exchange.status}) changes nothing", before, stored, exchange, read
+            )
         self.known = stored
 
-    def verify_refused(self) -> None:
-        """The deferred check of the refused examples: nothing changed, or the one that changed it."""
-        if not self.defer or self.accepted or not self.refused or self.start is None:
-            return
-        start, now = self.start, self.read()
-        if now == start:
-            checks.holds("VAL-12")
-            return
-        for content in dict.fromkeys(self.refused):
-            changed = {k: v for k, v in start.items() if now.get(k) != v}
-            if changed:
-                self.api.patch(changed)
-            before_exchange = self.api.get()
-            before = fields(checks.collection("RESP-1", before_exchange, self.api.settings.collection_id))
-            exchange = self.send(content)
+    def settle(self) -> Exchange | None:
+        """After the fast examples: the read that shows the last state persists; returns the exchange
+        that did not add up (``None``: every example did)."""
+        if self.suspect is None and self.known is not None:
             read = self.api.get()
-            now = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
-            title = f"a rejected request (HTTP {exchange.status}) changes nothing"
-            checks.fields_equal("VAL-12", title, before, now, exchange, read)  # raises: the culprit found
-        checks.fail(
-            checks.violation(
-                "VAL-12",
-                f"the collection changed while {len(self.refused)} negative examples were refused, though none changed it "
-                "when sent again alone",
-                "the collection as before the examples",
-                "; ".join(f"{k} = {checks.show(v)}" for k, v in now.items()),
-            )
-        )
+            stored = fields(checks.collection("RESP-1", read, self.api.settings.collection_id))
+            if stored != self.known:
+                self.suspect = self.last or read
+        return self.suspect
+
+
+def _run_fast_then_exact(api: Client, check: Callable[[], None], sessions: list[_Session], title: str) -> None:
+    """``check`` (the property test, which sends through ``sessions[-1]``) fast; if an example did
+    not add up, again one by one with a read after each (the rule broken, shrunk). A discrepancy that
+    does not show one by one is still a violation of SEM-6 (the 200 body is the state, and persists)."""
+    check()
+    suspect = sessions[-1].settle()
+    if suspect is None:
+        checks.holds("SEM-6")
+        return
+    sessions.append(_Session(api))
+    check()
+    raise checks.violation(
+        "SEM-6", f"{title}: an answer was not the state expected, though no example showed it when sent again one by one",
+        "each 200 body the state before with what was sent, and a later read the same", suspect.describe(), suspect,
+    )  # fmt: skip
 
 
 @pytest.mark.requirement("RESP-1", "RESP-3", "VAL-3", "VAL-6", "SEM-1", "SEM-2", "SEM-3", "SEM-4", "SEM-6")
 def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings, api: Client) -> None:
     """Bodies every conformant server must accept (no freedom taken) get 2xx and the collection
     object, hold exactly what was sent, and persist; the responses match the spec."""
-    session = _Session(api)
+    sessions = [_Session(api, fast=True)]
 
     @profiles.property_test(settings, WEIGHTS["strict"])
     @given(case=fuzzing.cases(settings, "strict"))
@@ -121,9 +120,10 @@ def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings,
     def check(case: Case) -> None:
         if not fuzzing.only_body_varies(case):
             raise RuntimeError(f"the strict generation varied more than the body: {case!r}")
-        session.exercise(case, fuzzing.expect_valid(fuzzing.encode(case.body), "strict", settings.track_ids))
+        sessions[-1].exercise(case, fuzzing.expect_valid(fuzzing.encode(case.body), "strict", settings.track_ids))
 
-    check()  # a failure hypothesis could not replay still names its rule: see conformance.outcomes
+    # a failure hypothesis could not replay still names its rule: see conformance.outcomes
+    _run_fast_then_exact(api, check, sessions, "strict positive data")
 
 
 @pytest.mark.requirement("RESP-1", "RESP-2", "RESP-3", "VAL-10", "VAL-12", "SEM-1", "SEM-3", "SEM-6")
@@ -131,7 +131,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
     """Schemathesis' positive data of the open spec (unknown fields, any URL, any track id, any
     characters) gets 2xx, or the 422 (404 for an unknown track) of the freedom the body takes;
     never a 5xx; an accepted body is stored exactly, a refused one changes nothing."""
-    session = _Session(api)
+    sessions = [_Session(api, fast=True)]
 
     @profiles.property_test(settings, WEIGHTS["spec"])
     @given(case=fuzzing.cases(settings, "spec"))
@@ -142,17 +142,60 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
             expectation = fuzzing.expect_valid(fuzzing.encode(case.body), "spec", settings.track_ids)
         except ValueError:  # schemathesis drew a body the field rules reject: not positive data
             reject()
-        session.exercise(case, expectation)
+        sessions[-1].exercise(case, expectation)
 
-    check()  # a failure hypothesis could not replay still names its rule: see conformance.outcomes
+    _run_fast_then_exact(api, check, sessions, "spec positive data")
 
 
 @pytest.mark.requirement("RESP-2", "RESP-3", "VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "VAL-7", "VAL-8", "VAL-10", "VAL-12")
-def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: Client) -> None:
+def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: Client, batcher: Batcher) -> None:
     """Bodies that break a rule (wrong types, out-of-range lengths, non-``mtrack_`` ids, non-objects,
-    bytes that are not JSON) get the status the rule asks for, the error envelope, and change nothing
-    (read once at the end: see ``_Session``)."""
-    session = _Session(api, defer=True)
+    bytes that are not JSON) get the status the rule asks for, the error envelope, and change nothing.
+
+    Their answers do not depend on the collection changing in between, so the examples hypothesis draws
+    are sent together (``conformance.batch``: the state read before and after, a change traced to its
+    request). Should one break a rule, the examples are run again one by one, so that hypothesis
+    shrinks the failure to its smallest body."""
+    drawn: list[tuple[Case, fuzzing.Expectation]] = []
+
+    @profiles.property_test(settings, WEIGHTS["negative"])
+    @given(case=fuzzing.cases(settings, "negative"))
+    def draw(case: Case) -> None:
+        assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
+        expectation = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)
+        assume(expectation is not None)  # some conformant server could accept this body: not negative data
+        assert expectation is not None
+        drawn.append((case, expectation))
+
+    draw()
+    keys = [f"negative example {i}" for i in range(len(drawn))]
+    probes = {
+        key: (REJECTION, [Probe(content=e.content, content_type=fuzzing.MEDIA_TYPE)])
+        for key, (_, e) in zip(keys, drawn, strict=True)
+    }
+    batcher.run(probes)
+    try:
+        for key, (case, expectation) in zip(keys, drawn, strict=True):
+            answer = batcher.answers.pop(key)
+            _refused(case, answer.exchange, expectation)
+            answer.unchanged("VAL-12", f"a rejected request (HTTP {answer.exchange.status}) changes nothing")
+    except Violation:
+        _one_by_one(settings, api)  # hypothesis finds it again, and shrinks it
+        raise  # it did not replay one by one: the violation found together stands
+
+
+def _refused(case: Case, exchange: Exchange, expectation: fuzzing.Expectation) -> None:
+    """The answer to a negative example: the status its rule asks for, the envelope, the code."""
+    fuzzing.judge(case, exchange, expectation)
+    if exchange.status in rules.ERRORS:
+        checks.envelope("RESP-2", exchange)
+    if exchange.status == 422 and expectation.body is not None:  # a non-object body: VAL-9, a SHOULD
+        checks.error_code("VAL-10", exchange, 422, "a rejected body is a VALIDATION_ERROR")
+
+
+def _one_by_one(settings: Settings, api: Client) -> None:
+    """The negative examples again, each followed by the read that shows what it changed."""
+    session = _Session(api)
 
     @profiles.property_test(settings, WEIGHTS["negative"])
     @given(case=fuzzing.cases(settings, "negative"))
@@ -160,11 +203,8 @@ def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: 
     def check(case: Case) -> None:
         assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
         expectation = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)
-        assume(expectation is not None)  # some conformant server could accept this body: not negative data
+        assume(expectation is not None)
         assert expectation is not None
         session.exercise(case, expectation)
 
-    try:
-        check()  # a failure hypothesis could not replay still names its rule: see conformance.outcomes
-    finally:
-        session.verify_refused()
+    check()
