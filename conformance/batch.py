@@ -24,6 +24,8 @@ their requests with ``@pytest.mark.probe(factory)`` and read them from the ``ans
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +39,12 @@ from conformance.rules import JSON
 
 #: Requests in flight at once: a few, so that a staging server sees a handful of clients, not a flood.
 POOL = 8
+
+#: Bytes of answer bodies kept for the tests still to read them; past it, a body over :data:`KEPT_BODY`
+#: is kept cut short, so that a target answering every request of a batch with megabytes cannot fill
+#: the memory (each answer is read whole first, within the client's cap).
+KEPT_BYTES = 32 * 2**20
+KEPT_BODY = 64 * 2**10
 
 #: The kinds of batch.
 REJECTION, ANSWER, LANE = "rejection", "answer", "lane"
@@ -146,6 +154,8 @@ class Batcher:
         self.pool = pool
         self.answers: dict[str, Answer] = {}
         self.sent = 0
+        self._kept = 0  # bytes of bodies kept so far (see KEPT_BYTES)
+        self._lock = threading.Lock()
 
     def run(self, todo: Mapping[str, tuple[str, Sequence[Probe]]]) -> None:
         """Send the probes of every test in ``todo`` (node id -> kind and probes), one batch per kind."""
@@ -155,6 +165,19 @@ class Batcher:
                 self._lanes(chosen)
             elif chosen:
                 self._batch(kind, chosen)
+
+    def _cut(self, exchange: Exchange) -> Exchange:
+        """``exchange``, its body cut short when it is large and :data:`KEPT_BYTES` are kept already."""
+        size = len(exchange.response_body)
+        with self._lock:
+            cut = self._kept + size > KEPT_BYTES and size > KEPT_BODY
+            self._kept += KEPT_BODY if cut else size
+        if cut:
+            note = (
+                f"... (cut short by the suite, which keeps {KEPT_BYTES // 2**20} MiB of a batch's answers: {size} bytes in all)"
+            )
+            exchange = dataclasses.replace(exchange, response_body=exchange.response_body[:KEPT_BODY] + note.encode())
+        return exchange
 
     def _lanes(self, chosen: Mapping[str, list[Probe]]) -> None:
         lanes: dict[str, list[tuple[str, Probe]]] = {}
@@ -166,10 +189,10 @@ class Batcher:
             for nodeid, probe in lane:
                 got: list[Exchange | BaseException] = []
                 try:
-                    got.append(probe.send(self.client))
+                    got.append(self._cut(probe.send(self.client)))
                     self.sent += 1
                     if isinstance(got[0], Exchange) and got[0].status < 300:
-                        got.append(Probe(method="GET").send(self.client))
+                        got.append(self._cut(Probe(method="GET").send(self.client)))
                         self.sent += 1
                 except Exception as error:  # kept for the test it belongs to
                     got.append(error)
@@ -185,7 +208,7 @@ class Batcher:
     def _send_all(self, probes: Sequence[tuple[str, int, Probe]]) -> dict[tuple[str, int], Exchange | BaseException]:
         def one(item: tuple[str, int, Probe]) -> Exchange | BaseException:
             try:
-                return item[2].send(self.client)
+                return self._cut(item[2].send(self.client))  # at once: a batch of large answers never piles up
             except Exception as error:  # kept for the test it belongs to, which raises it
                 return error
 

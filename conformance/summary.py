@@ -56,6 +56,9 @@ def lines(run: Run) -> list[tuple[str, Style]]:
     assert verdict is not None
     out: list[tuple[str, Style]] = []
     order = ("fail", "warning", "error", "accepted", "skip")
+    if verdict.word == "usage error":  # nothing was judged: the one line that says what to fix, and the restore
+        restore = run.the_restore()
+        return [(verdict.headline, LOUD), *([(restore.message, {})] if restore is not None and restore.message else [])]
     not_run = []
     for rule in sorted((r for r in verdict.rules if r.status in order), key=lambda r: order.index(r.status)):
         problem = rule.result.first_problem

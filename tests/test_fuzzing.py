@@ -473,6 +473,20 @@ def test_what_was_stored_names_the_rule_broken(
     assert len(ledger.pending) == len(violated), "each is recorded softly: the test goes on, then fails"
 
 
+def test_what_was_stored_judges_no_omitted_field_without_a_state_before() -> None:
+    """A lane knows no state before (other lanes change the other fields): SEM-1 is not judged, never passed."""
+    ledger = evidence.Ledger()
+    with evidence.recording(ledger):
+        checks.applied(
+            {"name": "x"},
+            {},
+            {**BEFORE, "name": "x", "description": "other lane"},
+            {**BEFORE, "name": "x", "description": "other lane"},
+        )
+    assert {c.rule_id for c in ledger.checks} == {"SEM-3", "SEM-6"}
+    assert all(c.passed for c in ledger.checks)
+
+
 class EveryFreedomStub(
     variants.ValidateBeforeFind,
     variants.RejectUnknownFields,

@@ -80,7 +80,8 @@ def test_max_time_bounds_the_whole_run_and_still_restores(tmp_path: Any) -> None
         )
     assert run.returncode == 3, run.output
     assert seconds < 20, f"{seconds:.1f} s for --max-time 3"
-    assert "--max-time 3 s exceeded" in run.output
+    # the time bound ends it, or sooner the PATCHes that never answer: three in a row are a target down
+    assert "--max-time 3 s exceeded" in run.output or "stopped answering" in run.output, run.output[-3000:]
     assert "NOT JUDGED" in run.output
     assert "collection unchanged; nothing to restore" in run.output
 

@@ -36,11 +36,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     _arrived: float | None = None  # when the request being handled was read; None: nothing to count
 
+    _answered: float | None = None  # when the answer started out: before the client can see it
+
     def handle_one_request(self) -> None:
         super().handle_one_request()
         arrived, self._arrived = self._arrived, None
+        answered, self._answered = self._answered, None
         if arrived is not None:
-            self.server.timeline.add(arrived, time.monotonic())
+            self.server.timeline.add(arrived, answered if answered is not None else time.monotonic())
 
     def parse_request(self) -> bool:
         self._arrived = time.monotonic()
@@ -89,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(500, b'{"success": false, "error": {"code": "INTERNAL_ERROR"}}')
 
     def _send(self, reply: Reply) -> None:
+        self._answered = time.monotonic()
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)

@@ -39,10 +39,10 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
         try:
             target.preflight()
         except NotJudged as error:  # unreachable, another run at work, a journal to settle: exit 3
-            run.halt(Stop.UNJUDGEABLE, f"conformance: {error}")
+            run.halt(Stop.UNJUDGEABLE, str(error))
             pytest.exit(f"conformance: {error}", returncode=3)
         except ConfigError as error:  # a configured track the target refuses: exit 4
-            run.halt(Stop.USAGE, f"conformance: {error}")
+            run.halt(Stop.USAGE, str(error))
             pytest.exit(f"conformance: {error}", returncode=4)
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         capture = request.config.pluginmanager.get_plugin("capturemanager")

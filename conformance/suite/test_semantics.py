@@ -273,13 +273,21 @@ def test_200_body_is_the_stored_state(api: Client, settings: Settings) -> None:
     check()
 
 
-@pytest.mark.requirement("SEM-7")
+@pytest.mark.requirement("SEM-7", "SEM-6")
 def test_updated_at_is_monotonic_and_not_before_created_at(api: Client) -> None:
+    """Six PATCHes (every third one empty), each 200 body and the read after it: ``updated_at`` never
+    before ``created_at`` and never backwards. A read that disagrees with the 200 before it is SEM-6's
+    (the update was not stored as answered), not a clock's."""
     previous = read(api, "SEM-7")
     for step in range(6):
         body: dict[str, JSON] = {} if step % 3 == 2 else {"description": unique(f"step {step}")}
         exchange, returned = patch_ok(api, "SEM-7", body)
-        for document, where in ((returned, "the 200 body"), (read(api, "SEM-7"), "a later read")):
+        stored = read(api, "SEM-7")
+        checks.require(
+            "SEM-6", timestamp(stored["updated_at"]) == timestamp(returned["updated_at"]),
+            "a later read returns the updated_at of the 200", str(returned["updated_at"]), str(stored["updated_at"]), exchange,
+        )  # fmt: skip
+        for document, where in ((returned, "the 200 body"), (stored, "a later read")):
             created, updated = timestamp(document["created_at"]), timestamp(document["updated_at"])
             checks.require(
                 "SEM-7", updated >= created, f"updated_at is before created_at in {where}",
