@@ -55,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "music-collections.yaml"
 PROFILES = ("quick", "default", "thorough")
+#: pytest-xdist runners: 4 workers, each changing one of the loopback stub's 4 collections.
+SCALED = ("quick-n4", "default-n4")
 SCHEMATHESIS = "schemathesis"
 TARGETS = ("in-process", "loopback")
 #: The goals of issue 12 (median wall time, seconds, on a 2-core machine), by profile and the loopback
@@ -145,7 +147,7 @@ def loopback_stub(python: str, latency_ms: float, log: Path) -> Iterator[dict[st
     that point the suite at it."""
     with log.open("w", encoding="utf-8") as errors:
         process = subprocess.Popen(
-            [python, "-m", "conformance", "stub", "--port", "0", "--latency-ms", f"{latency_ms:g}"],
+            [python, "-m", "conformance", "stub", "--port", "0", "--latency-ms", f"{latency_ms:g}", "--collections", "4"],
             cwd=ROOT, env=_environ(), stdout=subprocess.PIPE, stderr=errors, text=True,
         )  # fmt: skip
     watchdog = threading.Timer(30, process.kill)
@@ -205,9 +207,24 @@ def _timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[f
     return wall, cpu, returncode, output
 
 
-def suite_command(python: str, profile: str, seed: int, report_dir: Path) -> list[str]:
-    command = [python, "-m", "pytest", "conformance", "-p", "no:cacheprovider", "-q"]
-    return [*command, "--profile", profile, "--seed", str(seed), "--report-dir", str(report_dir)]
+def suite_command(python: str, runner: str, seed: int, report_dir: Path) -> list[str]:
+    """``conformance run`` as a user starts it; a runner ``PROFILE-nN`` runs ``N`` pytest-xdist workers,
+    each changing one of the stub's collections."""
+    profile, _, workers = runner.partition("-n")
+    command = [
+        python,
+        "-m",
+        "conformance",
+        "run",
+        "-q",
+        "--profile",
+        profile,
+        "--seed",
+        str(seed),
+        "--report-dir",
+        str(report_dir),
+    ]
+    return [*command, "-n", workers] if workers else command
 
 
 def schemathesis_command(python: str, env: Mapping[str, str], seed: int, workdir: Path) -> list[str]:
@@ -221,7 +238,7 @@ def schemathesis_command(python: str, env: Mapping[str, str], seed: int, workdir
     config.write_text(
         "[parameters]\n"
         f'"path.organization_id" = {json.dumps(env["CONFORMANCE_ORG_ID"])}\n'
-        f'"path.collection_id" = {json.dumps(env["CONFORMANCE_COLLECTION_ID"])}\n',
+        f'"path.collection_id" = {json.dumps(env["CONFORMANCE_COLLECTION_ID"].split(",")[0])}\n',
         encoding="utf-8",
     )
     executable = Path(python).parent / "schemathesis"
@@ -284,7 +301,7 @@ def measure(
     rows = []
     with tempfile.TemporaryDirectory(prefix="conformance-benchmark-") as tmp:
         for target, latency in places:
-            chosen = [r for r in runners if target == "loopback" or r != SCHEMATHESIS]
+            chosen = [r for r in runners if target == "loopback" or r not in (SCHEMATHESIS, *SCALED)]
             log = Path(tmp) / f"stub-{latency:g}.log"
             with loopback_stub(python, latency, log) if target == "loopback" else _nothing() as env:
                 for runner in chosen:
@@ -345,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per runner and target; the table shows medians (default 3)")
     parser.add_argument(
         "--runners", default=f"quick,default,{SCHEMATHESIS}",
-        help=f"comma-separated, of {', '.join((*PROFILES, SCHEMATHESIS))} (default: quick,default,{SCHEMATHESIS})",
+        help=f"comma-separated, of {', '.join((*PROFILES, *SCALED, SCHEMATHESIS))} (default: quick,default,{SCHEMATHESIS})",
     )  # fmt: skip
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"comma-separated, of {', '.join(TARGETS)} (default: both)")
     parser.add_argument(
@@ -356,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="the interpreter that has the suite installed")
     parser.add_argument("--check", action="store_true", help="exit 1 when a median wall time is over its goal")
     args = parser.parse_args(argv)
-    runners = _names(args.runners, (*PROFILES, SCHEMATHESIS), "--runners", parser)
+    runners = _names(args.runners, (*PROFILES, *SCALED, SCHEMATHESIS), "--runners", parser)
     targets = _names(args.targets, TARGETS, "--targets", parser)
     latencies = _latencies(args.latency_ms, parser)
     if args.runs < 1:
