@@ -89,13 +89,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _start(session.config, planned)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its workers
 def pytest_sessionstart(session: pytest.Session) -> None:
     """A pytest-xdist controller collects nothing: its run only gathers what the workers find."""
     from conformance import distributed
 
     if not distributed.is_controller(session.config) or not _targets_suite(session.config):
         return
-    _start(session.config, [], serve_stub=False)
+    run = _start(session.config, [], serve_stub=False)
+    workers = session.config.getoption("numprocesses", None)
+    if not run.settings.stub and isinstance(workers, int) and workers > len(run.settings.collection_ids):
+        from conformance.config import describe
+        from conformance.gate import Stop
+
+        why = (
+            f"-n {workers} runs {workers} pytest-xdist workers but {len(run.settings.collection_ids)} collection(s) "
+            f"were given: each worker changes a collection of its own; give one per worker with "
+            f"{describe('collection_id')} (repeated, or comma-separated), or run fewer workers"
+        )
+        run.halt(Stop.USAGE, why)
+        pytest.exit(f"conformance: {why}", returncode=int(ExitCode.USAGE))
 
 
 def _start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = True) -> Run:

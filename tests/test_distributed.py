@@ -1,0 +1,98 @@
+"""pytest-xdist: each worker changes a collection of its own, and the run still has one verdict, one set
+of reports, and every collection restored."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.stub import RunningStub, StubApp
+from conformance.stub.faults import FAULTS, VARIANTS
+
+from .conftest import run_suite
+
+
+def _report(directory: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((directory / "conformance.json").read_text(encoding="utf-8"))
+    return document
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "word"),
+    [(None, 0, "pass"), ("patch-as-put", 1, "fail"), ("reject-unknown-fields", 0, "pass")],
+    ids=["stub", "fault", "variant"],
+)
+def test_two_workers_give_the_verdict_one_process_gives(fault: str | None, code: int, word: str, tmp_path: Path) -> None:
+    assert fault is None or fault in FAULTS or fault in VARIANTS
+    args = [
+        "--profile",
+        "quick",
+        "--seed",
+        "0",
+        "-n",
+        "2",
+        "--report-dir",
+        str(tmp_path),
+        "--junitxml",
+        str(tmp_path / "junit.xml"),
+    ]
+    run = run_suite(*args, *(["--stub-fault", fault] if fault else []), timeout=600)
+    assert run.returncode == code, run.output[-3000:]
+    document = _report(tmp_path)
+    assert document["verdict"]["status"] == word
+    assert document["run"]["tests"] > 400, "the controller gathered every worker's tests"
+    cases = list(ET.parse(tmp_path / "junit.xml").getroot().iter("testcase"))
+    assert len(cases) == document["run"]["tests"]
+    if fault == "patch-as-put":
+        assert next(r for r in document["rules"] if r["id"] == "SEM-1")["status"] == "fail"
+    assert run.output.count("PASS: " if code == 0 else "FAIL: ") == 1, "one verdict, printed once"
+
+
+class Counted(StubApp):
+    """The reference stub with two collections of the organization."""
+
+    name = "two-collections"
+
+
+def test_each_worker_changes_its_own_collection_and_restores_it(tmp_path: Path) -> None:
+    app = Counted()
+    ids = app.add_collections(2)
+    original = {cid: app.collections[cid].name for cid in ids}
+    with RunningStub(app) as stub:
+        seed = app.seed(stub.base_url)
+        args = ["--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id]
+        for cid in ids:
+            args += ["--collection-id", cid]
+        run = run_suite(
+            *args, "--profile", "quick", "--seed", "0", "-n", "2", "-k", "test_semantics", "--report-dir", str(tmp_path)
+        )
+        assert run.returncode == 0, run.output[-3000:]
+        with app.lock:
+            assert {cid: app.collections[cid].name for cid in ids} == original, "every collection is back as it was"
+            touched = {cid for cid in ids if app.collections[cid].updated_at != app.collections[cid].created_at}
+    assert touched == set(ids), "each worker changed a collection of its own"
+    assert "collection restored and verified" in run.output
+    assert all(cid in run.output for cid in ids)
+
+
+def test_more_workers_than_collections_is_a_usage_error(tmp_path: Path) -> None:
+    app = Counted()
+    with RunningStub(app) as stub:
+        seed = app.seed(stub.base_url)
+        args = [
+            "--base-url",
+            seed.base_url,
+            "--api-key",
+            seed.api_key,
+            "--org-id",
+            seed.org_id,
+            "--collection-id",
+            seed.collection_id,
+        ]
+        run = run_suite(*args, "-n", "2", "--report-dir", str(tmp_path), timeout=300)
+    assert run.returncode == 4, run.output[-3000:]
+    assert "each worker changes a collection of its own" in run.output
