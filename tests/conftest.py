@@ -42,7 +42,19 @@ class SuiteRun:
 def run_suite(*args: str, env: Mapping[str, str] | None = None, timeout: float = 300, cwd: Path = ROOT) -> SuiteRun:
     """``python -m pytest conformance ARGS`` in a subprocess with a clean environment."""
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args],
+        # as `conformance run` starts it: no assertion rewriting, no schemathesis pytest plugin (faster start-up)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "conformance",
+            "-p",
+            "no:cacheprovider",
+            "--assert=plain",
+            "-p",
+            "no:schemathesis",
+            *args,
+        ],
         cwd=cwd,
         env=clean_environ(env),
         capture_output=True,

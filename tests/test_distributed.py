@@ -44,7 +44,7 @@ def test_two_workers_give_the_verdict_one_process_gives(fault: str | None, code:
     assert run.returncode == code, run.output[-3000:]
     document = _report(tmp_path)
     assert document["verdict"]["status"] == word
-    assert document["run"]["tests"] > 400, "the controller gathered every worker's tests"
+    assert document["run"]["tests"] > 100, "the controller gathered every worker's tests"
     cases = list(ET.parse(tmp_path / "junit.xml").getroot().iter("testcase"))
     assert len(cases) == document["run"]["tests"]
     if fault == "patch-as-put":
