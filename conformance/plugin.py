@@ -16,19 +16,20 @@ import pytest
 
 from conformance import config as cfg
 from conformance import evidence, requirements
-from conformance.results import ExitCode, FreedomObservation, Phase, Planned, TestResult
+from conformance.results import ExitCode, FreedomObservation, Phase, Planned
 
 if TYPE_CHECKING:  # imported lazily: a project that merely has the package installed pays nothing
     from conformance.run import Run, TestRecord
 
 MARKER = "requirement"
-_RUN: pytest.StashKey[Run] = pytest.StashKey()
 _TEST: pytest.StashKey[TestRecord] = pytest.StashKey()
+#: The run of a session (``conformance.session`` puts it there).
+RUN: pytest.StashKey[Run] = pytest.StashKey()
 
 
 def run_of(config: pytest.Config) -> Run | None:
     """The run, or ``None`` when no conformance test was collected."""
-    return config.stash.get(_RUN, None)
+    return config.stash.get(RUN, None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,7 +87,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     planned = [Planned(item.nodeid, _rule_ids(item)) for item in session.items if _rule_ids(item)]
     if planned and run_of(session.config) is None:
-        _start(session.config, planned)
+        from conformance.session import start
+
+        start(session.config, planned)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its workers
@@ -94,45 +97,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """A pytest-xdist controller collects nothing: its run only gathers what the workers find."""
     from conformance import distributed
 
-    if not distributed.is_controller(session.config) or not _targets_suite(session.config):
-        return
-    run = _start(session.config, [], serve_stub=False)
-    workers = session.config.getoption("numprocesses", None)
-    if not run.settings.stub and isinstance(workers, int) and workers > len(run.settings.collection_ids):
-        from conformance.config import describe
-        from conformance.gate import Stop
+    if distributed.is_controller(session.config) and _targets_suite(session.config):
+        from conformance.session import start_controller
 
-        why = (
-            f"-n {workers} runs {workers} pytest-xdist workers but {len(run.settings.collection_ids)} collection(s) "
-            f"were given: each worker changes a collection of its own; give one per worker with "
-            f"{describe('collection_id')} (repeated, or comma-separated), or run fewer workers"
-        )
-        run.halt(Stop.USAGE, why)
-        pytest.exit(f"conformance: {why}", returncode=int(ExitCode.USAGE))
-
-
-def _start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = True) -> Run:
-    from conformance.run import Run, UsageError
-
-    values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}") for o in cfg.OPTIONS}
-    values.update({o.dest: values[o.dest] or None for o in cfg.OPTIONS if o.is_flag})  # unset: the environment decides
-    try:
-        run = Run.start(values, planned, serve_stub=serve_stub)
-    except UsageError as error:
-        pytest.exit(f"conformance: {error}", returncode=int(ExitCode.USAGE))
-    config.stash[_RUN] = run
-    config.pluginmanager.register(_RunHooks(run), "conformance-run")
-    from conformance.safety import PROCESS
-
-    PROCESS.install()
-    _interrupted(run)
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        from conformance.summary import header
-
-        for line in header(run.settings):
-            reporter.write_line(line)
-    return run
+        start_controller(session.config)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -145,7 +113,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     record = TestRecord(item.nodeid, _rule_ids(item), evidence.Ledger(_rule_ids(item)))
     item.stash[_TEST] = record
     evidence.activate(record.ledger)
-    _interrupted(run)
+    from conformance.session import interrupted
+
+    interrupted(run)
     run.check_bounds()
     if run.stop is not run.stop.NONE:
         record.not_run = run.stop_message or run.stop.value
@@ -189,54 +159,6 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     if getattr(report, "conformance_kind", None) == "error" and report.when == "call":
         return "error", "E", "ERROR"
     return None
-
-
-def _interrupted(run: Run) -> None:
-    """A safe point: a signal received since the last one ends the run here."""
-    from conformance.gate import Stop
-    from conformance.safety import PROCESS
-
-    if PROCESS.received:
-        run.halt(Stop.INTERRUPTED, f"interrupted by {PROCESS.received[0]}")
-        pytest.exit(f"conformance: interrupted by {PROCESS.received[0]}", returncode=int(ExitCode.INTERRUPTED))
-
-
-class _RunHooks:
-    """The hooks that need the run but are not given the config: registered once the run starts."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        data = getattr(report, "conformance", None)
-        if data is not None and report.when == "teardown":
-            self.run.results.append(TestResult.from_dict(data))
-            self.run.check_bounds()
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: object) -> None:
-        """A pytest-xdist worker ended: its restore, plans and traffic join the controller's run."""
-        from conformance import distributed
-
-        facts = getattr(node, "workeroutput", {}).get(distributed.KEY)
-        if facts is not None:
-            distributed.merge(self.run, facts)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """A pytest-xdist worker, once its session is torn down (the collection restored), tells the
-        controller what the verdict needs; the controller decides (see ``pytest_sessionfinish`` below)."""
-        from conformance import distributed
-
-        if distributed.is_worker(session.config):
-            session.config.workeroutput[distributed.KEY] = distributed.worker_facts(self.run)  # type: ignore[attr-defined]
-
-    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        from conformance.gate import Stop
-        from conformance.safety import PROCESS
-
-        why = PROCESS.received[0] if PROCESS.received else str(excinfo.value or type(excinfo.value).__name__)
-        self.run.halt(Stop.INTERRUPTED, f"interrupted by {why}")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,100 @@
+"""The session of a conformance run: starting it, and the hooks that need the run but are given no
+config (registered once it starts). The plugin (``conformance.plugin``) calls these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance import config as cfg
+from conformance.gate import Stop
+from conformance.plugin import RUN
+from conformance.results import ExitCode, Planned, TestResult
+from conformance.run import Run, UsageError
+
+
+def start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = True) -> Run:
+    """Read the options into a :class:`~conformance.run.Run` (exit 4 when they cannot be used), keep
+    it in the config, register its hooks, handle signals, and say what the run is against."""
+    values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}") for o in cfg.OPTIONS}
+    values.update({o.dest: values[o.dest] or None for o in cfg.OPTIONS if o.is_flag})  # unset: the environment decides
+    try:
+        run = Run.start(values, planned, serve_stub=serve_stub)
+    except UsageError as error:
+        pytest.exit(f"conformance: {error}", returncode=int(ExitCode.USAGE))
+    config.stash[RUN] = run
+    config.pluginmanager.register(RunHooks(run), "conformance-run")
+    from conformance.safety import PROCESS
+
+    PROCESS.install()
+    interrupted(run)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        from conformance.summary import header
+
+        for line in header(run.settings):
+            reporter.write_line(line)
+    return run
+
+
+def start_controller(config: pytest.Config) -> None:
+    """A pytest-xdist controller's run: it serves no stub and collects nothing; more workers than
+    collections is refused here, before any worker starts."""
+    run = start(config, [], serve_stub=False)
+    workers = config.getoption("numprocesses", None)
+    if not run.settings.stub and isinstance(workers, int) and workers > len(run.settings.collection_ids):
+        why = (
+            f"-n {workers} runs {workers} pytest-xdist workers but {len(run.settings.collection_ids)} collection(s) "
+            f"were given: each worker changes a collection of its own; give one per worker with "
+            f"{cfg.describe('collection_id')} (repeated, or comma-separated), or run fewer workers"
+        )
+        run.halt(Stop.USAGE, why)
+        pytest.exit(f"conformance: {why}", returncode=int(ExitCode.USAGE))
+
+
+def interrupted(run: Run) -> None:
+    """A safe point: a signal received since the last one ends the run here."""
+    from conformance.safety import PROCESS
+
+    if PROCESS.received:
+        run.halt(Stop.INTERRUPTED, f"interrupted by {PROCESS.received[0]}")
+        pytest.exit(f"conformance: interrupted by {PROCESS.received[0]}", returncode=int(ExitCode.INTERRUPTED))
+
+
+class RunHooks:
+    """The hooks that need the run but are not given the config: registered once the run starts."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "conformance", None)
+        if data is not None and report.when == "teardown":
+            self.run.results.append(TestResult.from_dict(data))
+            self.run.check_bounds()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """A pytest-xdist worker ended: its restore, plans and traffic join the controller's run."""
+        from conformance import distributed
+
+        facts = getattr(node, "workeroutput", {}).get(distributed.KEY)
+        if facts is not None:
+            distributed.merge(self.run, facts)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A pytest-xdist worker, once its session is torn down (the collection restored), tells the
+        controller what the verdict needs; the controller decides (see ``pytest_sessionfinish`` below)."""
+        from conformance import distributed
+
+        if distributed.is_worker(session.config):
+            session.config.workeroutput[distributed.KEY] = distributed.worker_facts(self.run)  # type: ignore[attr-defined]
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        from conformance.gate import Stop
+        from conformance.safety import PROCESS
+
+        why = PROCESS.received[0] if PROCESS.received else str(excinfo.value or type(excinfo.value).__name__)
+        self.run.halt(Stop.INTERRUPTED, f"interrupted by {why}")
