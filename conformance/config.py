@@ -278,6 +278,8 @@ class RawOptions:
         Raises :class:`ConfigError` when that value is empty."""
         option = OPTIONS_BY_DEST[dest]
         value = self.values.get(dest)
+        if option.repeatable and isinstance(value, str):  # one value given where several may be
+            value = [value]
         if value not in (None, [], ()):
             items = value if option.repeatable else [value]
             if any(isinstance(item, str) and not item.strip() for item in items):
