@@ -62,12 +62,22 @@ def _kill_when(process: subprocess.Popen[str], app: Kept, condition: Callable[[]
     pytest.fail(f"the run ended or never left the collection in the state wanted: {output[-2000:]}")
 
 
+def _wait_for_first_write(process: subprocess.Popen[str], app: Kept, *, within: float = 60) -> None:
+    """Wait until ``process`` has sent its first PATCH (a loaded machine may take seconds to start it)."""
+    deadline = time.monotonic() + within
+    while app.patches() == 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = _finish(process, timeout=10).output
+            pytest.fail(f"the first run never wrote: {output[-2000:]}")
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize("same_folder", [False, True], ids=["two CI machines", "one machine, one report folder"])
 def test_two_runs_a_second_apart_leave_the_collection_as_it_began_and_neither_fails(tmp_path: Path, same_folder: bool) -> None:
     app = Kept(delay=0.002)
     with RunningStub(app) as stub:
         first = _start([*options(app, stub), "--examples", "1", "--report-dir", str(tmp_path / "first")])
-        time.sleep(1)
+        _wait_for_first_write(first, app)  # the first run holds its lock: the second starts a moment later
         second = run_suite(*options(app, stub), "--examples", "1", "--report-dir", str(tmp_path / ("first" if same_folder else "second")), timeout=120)  # fmt: skip
         first_run = _finish(first)
     assert app.fields() == app.original, (first_run.output[-2000:], second.output[-2000:])
