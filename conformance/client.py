@@ -22,9 +22,9 @@ import httpx
 
 from conformance.config import Secret, Settings
 from conformance.evidence import CannotJudge
+from conformance.fields import JSON
 from conformance.pacing import Pacer, retry_after
 from conformance.redaction import Redactor
-from conformance.rules import JSON
 from conformance.safety import PROCESS, redact_logs
 from conformance.timeline import Timeline
 

@@ -10,10 +10,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from conformance import rules
+from conformance import fields
 from conformance.client import BrokenResponse, Client, OutOfTime, TargetError
 from conformance.config import Settings
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.stub import RunningStub, create
 
 
@@ -32,7 +32,7 @@ def start_stub(fault: str | None) -> tuple[RunningStub, dict[str, Any]]:
 
 
 def _fields(document: Mapping[str, JSON]) -> dict[str, JSON]:
-    return {name: document.get(name) for name in rules.FIELD_NAMES}
+    return {name: document.get(name) for name in fields.FIELD_NAMES}
 
 
 class Target:
@@ -62,13 +62,13 @@ class Target:
             )
         try:
             document = exchange.json()
-            if exchange.status != 200 or not isinstance(document, dict) or not set(rules.FIELD_NAMES) <= set(document):
+            if exchange.status != 200 or not isinstance(document, dict) or not set(fields.FIELD_NAMES) <= set(document):
                 raise ValueError
         except ValueError:
             raise NotJudged(
                 f"cannot read the collection to snapshot it: GET {where} answered HTTP {exchange.status} {exchange.text[:200]!r}"
             ) from None
-        unrestorable = rules.body_errors(_fields(document))
+        unrestorable = fields.body_errors(_fields(document))
         if unrestorable:
             raise NotJudged(
                 f"the collection at {where} holds values a PATCH cannot write back ({unrestorable[0].message}), "

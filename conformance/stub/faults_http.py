@@ -11,7 +11,7 @@ import re
 from typing import ClassVar
 from urllib.parse import unquote
 
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.stub.app import Collection, Rejected, Reply, Request
 from conformance.stub.catalogue import Fault, _no_constant, _recode, fault
 

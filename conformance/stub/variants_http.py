@@ -8,7 +8,7 @@ import json
 from typing import ClassVar
 from urllib.parse import unquote
 
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.stub.app import ALLOWED_METHODS, PATH, Rejected, Reply, Request
 from conformance.stub.catalogue import Variant, _no_constant, _recode, variant
 

@@ -11,7 +11,7 @@ import pytest
 from conformance import checks
 from conformance.batch import Answer, Probe
 from conformance.client import Client
-from conformance.rules import JSON
+from conformance.fields import JSON, TRACK_ID_PREFIX
 from conformance.suite.conftest import new_missing_id
 from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, fields, probe, read, state, unique
 
@@ -33,7 +33,7 @@ def test_bad_body_to_missing_collection_gets_404_or_422(answer: Answer, body: JS
 
 @pytest.mark.requirement("SEM-3", "SEM-6")
 def test_unknown_well_formed_track_is_accepted_exactly_or_rejected(api: Client, observe_freedom: Observe) -> None:
-    track = "mtrack_c0ffee0c0ffee0c0ffee"
+    track = TRACK_ID_PREFIX + "c0ffee0c0ffee0c0ffee"
     exchange = api.patch({"cover_track_id": track})
     checks.expect_status("SEM-3", exchange, {200, 404, 422}, "a well-formed track id of no track is accepted or rejected (F4)")
     observe_freedom("F4", "either" if exchange.status == 200 else "or", f"HTTP {exchange.status}")

@@ -20,7 +20,7 @@ from conformance.batch import ANSWER, Answer, Probe
 from conformance.checks import ENVELOPE_STATUSES
 from conformance.client import PROBE_METHODS, Client, Exchange
 from conformance.config import Settings
-from conformance.rules import ERRORS
+from conformance.fields import ERRORS
 from conformance.suite.support import probe, read, unique
 
 Observe = Callable[..., None]
