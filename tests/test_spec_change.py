@@ -1,11 +1,14 @@
 """The spec is the source: change a limit in a copy of ``openapi/music-collections.yaml`` and everything
 follows.
 
-In-process, the declarations loaded from a changed copy (``name`` at most 256 characters,
-``cover_image_url`` at most 2048) drive a stub, the boundary values, the invalid and valid values and
+In-process, the declarations loaded from a changed copy (``name`` at most half its installed maximum,
+``cover_image_url`` at most twice its: 256 and 2048 for the page's 512 and 1024) drive a stub, the boundary values, the invalid and valid values and
 the faults of the catalogue. End to end, the suite run from a copy of the checkout in which only the
 yaml changed passes against its bundled stub, still catches every fault of a length limit, and fails
-a server that keeps the page's limits (a stub built from the unchanged spec), naming VAL-2 and VAL-6.
+a server that keeps the installed limits (a stub built from the unchanged spec), naming VAL-2 and VAL-6.
+
+The changed limits are relative to the installed ones, so these tests hold in a checkout whose spec
+was itself changed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ from conformance.stub.faults import CATALOGUE, FAULTS
 from . import mutation_support as mutation
 from .conftest import ROOT, run_suite
 
-CHANGED = {"name": 256, "cover_image_url": 2048}
+NAME_MAX = fields.NAME.limit(Constraint.MAX_LENGTH)
+URL_MAX = fields.COVER_IMAGE_URL.limit(Constraint.MAX_LENGTH)
+#: The changed maxima: 256 and 2048 for the page's 512 and 1024.
+N, U = NAME_MAX // 2, URL_MAX * 2
+CHANGED = {"name": N, "cover_image_url": U}
 #: The faults whose bug is about a length limit: each must still be caught when the limits change.
 LIMIT_FAULTS = sorted(name for name, cls in FAULTS.items() if set(cls.breaks) & {"VAL-1", "VAL-2", "VAL-3", "VAL-6"})
 
@@ -57,10 +64,10 @@ def test_only_the_limits_change(changed: Declarations) -> None:
     original, edited = spec_path().read_text(encoding="utf-8"), changed.source.read_text(encoding="utf-8")
     differing = [(a, b) for a, b in zip(original.splitlines(), edited.splitlines(), strict=True) if a != b]
     assert differing == [
-        ("          maxLength: 512", "          maxLength: 256"),
-        ("          maxLength: 1024", "          maxLength: 2048"),
+        (f"          maxLength: {NAME_MAX}", f"          maxLength: {N}"),
+        (f"          maxLength: {URL_MAX}", f"          maxLength: {U}"),
     ]
-    assert (changed.field("name").max_length, changed.field("cover_image_url").max_length) == (256, 2048)
+    assert (changed.field("name").max_length, changed.field("cover_image_url").max_length) == (N, U)
     installed = fields.DECLARATIONS
     for name, limit in CHANGED.items():
         assert changed.field(name) == dataclasses.replace(installed.field(name), max_length=limit)
@@ -86,35 +93,35 @@ def _patch(app: StubApp, body: object) -> tuple[int, object]:
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ({"name": "n" * 256}, 200),
-        ({"name": "\U0001f3b5" * 256}, 200),
-        ({"name": "n" * 257}, 422),
-        ({"name": "é" * 257}, 422),
-        ({"cover_image_url": strategies.exact_url("ascii", 2048)}, 200),
-        ({"cover_image_url": strategies.exact_url("astral", 2048)}, 200),
-        ({"cover_image_url": strategies.exact_url("ascii", 2049)}, 422),
+        ({"name": "n" * N}, 200),
+        ({"name": "\U0001f3b5" * N}, 200),
+        ({"name": "n" * (N + 1)}, 422),
+        ({"name": "é" * (N + 1)}, 422),
+        ({"cover_image_url": strategies.exact_url("ascii", U)}, 200),
+        ({"cover_image_url": strategies.exact_url("astral", U)}, 200),
+        ({"cover_image_url": strategies.exact_url("ascii", U + 1)}, 422),
     ],
-    ids=["256", "256-astral", "257", "257-two-byte", "url-2048", "url-2048-astral", "url-2049"],
+    ids=["max", "max-astral", "max+1", "max+1-two-byte", "url-max", "url-max-astral", "url-max+1"],
 )
 def test_a_stub_built_from_the_changed_spec_follows_it(changed: Declarations, body: dict[str, str], status: int) -> None:
     (name,) = body
     assert _patch(StubApp(changed), body) == (status, None if status == 200 else name)
-    # the stub of the installed spec (512/1024) answers otherwise where the limits moved
+    # the stub of the installed spec answers otherwise where the limits moved
     installed = 422 if len(body[name]) > fields.FIELDS_BY_NAME[name].limit(Constraint.MAX_LENGTH) else 200
     assert _patch(StubApp(), body)[0] == installed
 
 
 def test_the_boundary_values_follow(changed: Declarations) -> None:
     name = strategies.boundaries("name", declarations=changed)
-    assert sorted({(b.length, b.accepted) for b in name}) == [(0, False), (1, True), (255, True), (256, True), (257, False)]
-    assert {(b.cls, b.rule) for b in name if b.length == 257} == {
+    assert sorted({(b.length, b.accepted) for b in name}) == [(0, False), (1, True), (N - 1, True), (N, True), (N + 1, False)]
+    assert {(b.cls, b.rule) for b in name if b.length == N + 1} == {
         ("ascii", "VAL-2"), ("two_byte", "VAL-3"), ("three_byte", "VAL-3"), ("astral", "VAL-3"), ("combining", "VAL-3"),
     }  # fmt: skip
     url = strategies.boundaries("cover_image_url", declarations=changed)
     assert sorted({(b.length, b.accepted, b.rule) for b in url}) == [
         (2047, True, "VAL-6"),
-        (2048, True, "VAL-6"),
-        (2049, False, "VAL-6"),
+        (U, True, "VAL-6"),
+        (U + 1, False, "VAL-6"),
     ]
     for boundary in name + url:
         assert len(boundary.value) == boundary.length
@@ -126,13 +133,13 @@ def test_the_invalid_values_follow(changed: Declarations) -> None:
     cases = strategies.invalid_field_values(declarations=changed)
     lengths = {(c.rule, len(c.body[c.field])) for c in cases if c.rule in ("VAL-2", "VAL-3", "VAL-6")}
     assert lengths == {
-        ("VAL-2", 257),
-        ("VAL-2", 258),
-        ("VAL-2", 512),
-        ("VAL-3", 257),
-        ("VAL-6", 2049),
-        ("VAL-6", 2050),
-        ("VAL-6", 4096),
+        ("VAL-2", N + 1),
+        ("VAL-2", N + 2),
+        ("VAL-2", 2 * N),
+        ("VAL-3", N + 1),
+        ("VAL-6", U + 1),
+        ("VAL-6", U + 2),
+        ("VAL-6", 2 * U),
     }
     for case in cases:
         (error, *_) = changed.body_errors(case.body)
@@ -164,15 +171,15 @@ def test_the_valid_values_follow(changed: Declarations, field: str, limit: int) 
 @pytest.mark.parametrize(
     ("fault", "body", "status"),
     [
-        ("name-over-max-accepted", {"name": "n" * 257}, 200),
-        ("name-over-max-accepted", {"name": "n" * 258}, 422),
-        ("name-max-rejected", {"name": "n" * 256}, 422),
-        ("name-max-rejected", {"name": "n" * 255}, 200),
-        ("url-over-max-accepted", {"cover_image_url": strategies.exact_url("ascii", 2049)}, 200),
-        ("url-max-rejected", {"cover_image_url": strategies.exact_url("ascii", 2048)}, 422),
-        ("name-utf8-bytes", {"name": "é" * 129}, 422),
-        ("name-utf8-bytes", {"name": "é" * 128}, 200),
-        ("url-utf8-bytes", {"cover_image_url": strategies.exact_url("two_byte", 2048)}, 422),
+        ("name-over-max-accepted", {"name": "n" * (N + 1)}, 200),
+        ("name-over-max-accepted", {"name": "n" * (N + 2)}, 422),
+        ("name-max-rejected", {"name": "n" * N}, 422),
+        ("name-max-rejected", {"name": "n" * (N - 1)}, 200),
+        ("url-over-max-accepted", {"cover_image_url": strategies.exact_url("ascii", U + 1)}, 200),
+        ("url-max-rejected", {"cover_image_url": strategies.exact_url("ascii", U)}, 422),
+        ("name-utf8-bytes", {"name": "é" * (N // 2 + 1)}, 422),  # two bytes each: over N bytes
+        ("name-utf8-bytes", {"name": "é" * (N // 2)}, 200),
+        ("url-utf8-bytes", {"cover_image_url": strategies.exact_url("two_byte", U)}, 422),
         ("description-max-512", {"description": "d" * (fields.FREE_TEXT_LIMIT + 1)}, 422),  # F12: the contract's, unchanged
     ],
 )
@@ -188,7 +195,7 @@ def test_the_faults_are_defined_relative_to_the_spec(
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the checkout (the package, its spec, the self-test plugins, the pytest configuration)
-    in which only ``openapi/music-collections.yaml`` differs: name at most 256, cover_image_url 2048."""
+    in which only ``openapi/music-collections.yaml`` differs: the maxima of :data:`CHANGED`."""
     copy = tmp_path_factory.mktemp("checkout")
     ignored = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
     for directory in ("conformance", "openapi", "tests"):
@@ -204,12 +211,11 @@ def test_the_changed_suite_passes_against_its_own_stub(checkout: Path, tmp_path:
     run = run_suite("--profile", "quick", "--seed", "0", "--junitxml", str(junit), "--report-dir", str(tmp_path), cwd=checkout)
     assert run.returncode == 0, run.output[-3000:]
     names = {case.name.rsplit("::", 1)[-1]: case.outcome for case in mutation.read_junit(junit)}
-    # the copy's boundaries ran (the checkout's own would be 513 and 1025)
-    assert names["test_name_over_the_maximum_gets_422[name of 257 ASCII characters]"] == "pass"
-    assert names["test_url_over_the_maximum_gets_422[2049-ascii]"] == "pass"
-    # the installed limits are nowhere (F12's 513 characters of description are the contract's, not the spec's)
-    installed = [n for n in names if ("513" in n or "1025" in n) and not n.startswith("test_long_description")]
-    assert installed == []
+    # the copy's boundaries ran, not the checkout's
+    assert names[f"test_name_over_the_maximum_gets_422[name of {N + 1} ASCII characters]"] == "pass"
+    assert names[f"test_url_over_the_maximum_gets_422[{U + 1}-ascii]"] == "pass"
+    assert f"test_name_over_the_maximum_gets_422[name of {NAME_MAX + 1} ASCII characters]" not in names
+    assert f"test_url_over_the_maximum_gets_422[{URL_MAX + 1}-ascii]" not in names
 
 
 def test_the_changed_suite_still_catches_every_limit_fault(checkout: Path, tmp_path: Path) -> None:
@@ -235,9 +241,9 @@ def test_the_changed_suite_still_catches_every_limit_fault(checkout: Path, tmp_p
 
 
 def test_a_server_keeping_the_page_limits_fails_naming_val_2_and_val_6(checkout: Path, tmp_path: Path) -> None:
-    """The stub of the unchanged spec (512 and 1024), served on loopback, against the changed suite."""
+    """The stub of the unchanged spec (the page's 512 and 1024), served on loopback, against the changed suite."""
     app = StubApp()
-    assert (app.spec("name").max_length, app.spec("cover_image_url").max_length) == (512, 1024)
+    assert (app.spec("name").max_length, app.spec("cover_image_url").max_length) == (NAME_MAX, URL_MAX)
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
         args = [
