@@ -202,20 +202,27 @@ def _short(value: JSON) -> str:
 
 
 def patches(
-    *, tracks: Sequence[str] = (), fields: Sequence[str] = DECLARATIONS.field_names, min_fields: int = 0
+    *,
+    tracks: Sequence[str] = (),
+    fields: Sequence[str] | None = None,
+    min_fields: int = 0,
+    declarations: Declarations | None = None,
 ) -> st.SearchStrategy[Patch]:
-    """PATCH bodies: any subset of ``fields``, each sent field a valid value or ``null`` where
-    nullable; the field order in the body varies. Shrinks towards fewer fields."""
-    unknown = [f for f in fields if f not in DECLARATIONS.fields_by_name]
+    """PATCH bodies: any subset of ``fields`` (default: every body field), each sent field a valid
+    value or ``null`` where nullable; the field order in the body varies. Shrinks towards fewer fields."""
+    decl = declarations or DECLARATIONS
+    chosen_fields = decl.field_names if fields is None else tuple(fields)
+    unknown = [f for f in chosen_fields if f not in decl.fields_by_name]
     if unknown:
         raise ValueError(f"fields={fields!r} names unknown fields {unknown}")
-    if not 0 <= min_fields <= len(fields):
-        raise ValueError(f"min_fields={min_fields!r} must be between 0 and {len(fields)}")
+    if not 0 <= min_fields <= len(chosen_fields):
+        raise ValueError(f"min_fields={min_fields!r} must be between 0 and {len(chosen_fields)}")
 
     @st.composite
     def build(draw: st.DrawFn) -> Patch:
-        chosen = draw(st.lists(st.sampled_from(list(fields)), unique=True, min_size=min_fields, max_size=len(fields)))
-        return Patch({name: draw(valid_values(name, tracks=tracks)) for name in chosen})
+        size = len(chosen_fields)
+        chosen = draw(st.lists(st.sampled_from(chosen_fields), unique=True, min_size=min_fields, max_size=size))
+        return Patch({name: draw(valid_values(name, tracks=tracks, declarations=decl)) for name in chosen})
 
     return build()
 
