@@ -35,7 +35,7 @@ from conformance import checks
 from conformance.client import MISSING, Client, Exchange
 from conformance.config import Secret
 from conformance.evidence import CannotJudge
-from conformance.rules import JSON
+from conformance.fields import JSON
 
 #: Requests in flight at once: a few, so that a staging server sees a handful of clients, not a flood.
 POOL = 8

@@ -12,14 +12,14 @@ from typing import Any
 
 import jsonschema
 
-from conformance import evidence, requirements, rules
+from conformance import evidence, fields, requirements
 from conformance.client import Exchange
-from conformance.rules import JSON
+from conformance.fields import JSON
 
 _FORMATS = jsonschema.FormatChecker(formats=())
-_FORMATS.checks("date-time")(rules.is_rfc3339)
-_COLLECTION = jsonschema.Draft202012Validator(rules.RESPONSE_SCHEMA, format_checker=_FORMATS)
-_ENVELOPE = jsonschema.Draft202012Validator(rules.ERROR_SCHEMA, format_checker=_FORMATS)
+_FORMATS.checks("date-time")(fields.is_rfc3339)
+_COLLECTION = jsonschema.Draft202012Validator(fields.RESPONSE_SCHEMA, format_checker=_FORMATS)
+_ENVELOPE = jsonschema.Draft202012Validator(fields.ERROR_SCHEMA, format_checker=_FORMATS)
 
 
 class Violation(AssertionError):
@@ -172,7 +172,7 @@ def collection(rule_id: str, exchange: Exchange, collection_id: str) -> dict[str
     """
     expect_status(rule_id, exchange, {200}, "the request should succeed")
     document = json_body("RESP-1", exchange, "a 200 body is JSON")
-    missing = sorted(set(rules.RESPONSE_SCHEMA["required"]) - set(document)) if isinstance(document, dict) else ["(an object)"]
+    missing = sorted(set(fields.RESPONSE_SCHEMA["required"]) - set(document)) if isinstance(document, dict) else ["(an object)"]
     problems = _schema_errors(_COLLECTION, document)
     if not problems and document["id"] != collection_id:
         if document["id"] == _sent(exchange).get("id"):  # the request's read-only id was applied: SEM-5's
@@ -230,7 +230,7 @@ def error_code(rule_id: str, exchange: Exchange, status: int, title: str) -> dic
     The envelope is judged under RESP-2 on its own; the code and type are ``rule_id``'s, read from
     the body whatever else it holds."""
     expect_status(rule_id, exchange, {status}, title)
-    code, kind = rules.ERRORS[status]
+    code, kind = fields.ERRORS[status]
     try:
         error = exchange.json()["error"]
         got = (error.get("code"), error.get("type"))
@@ -298,7 +298,7 @@ def applied(
     - an omitted field changed in storage breaks SEM-1;
     - any other difference between the 200 body and the read breaks SEM-6.
     """
-    names = [n for n in rules.FIELD_NAMES if n in before or n in body]
+    names = [n for n in fields.FIELD_NAMES if n in before or n in body]
     sent = {n: body[n] for n in names if n in body}
     lost = {n: v for n, v in sent.items() if returned.get(n) != v and stored.get(n) != v}
     nulls = {n: v for n, v in lost.items() if v is None}

@@ -34,9 +34,9 @@ import httpx
 from conformance import transport
 from conformance.config import Secret, Settings
 from conformance.evidence import CannotJudge
+from conformance.fields import JSON
 from conformance.pacing import Pacer, retry_after
 from conformance.redaction import Redactor, redact_logs
-from conformance.rules import JSON
 from conformance.safety import PROCESS
 from conformance.timeline import Timeline
 from conformance.transport import BODY_CAP, Oversize

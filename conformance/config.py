@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.fields import TRACK_ID_PREFIX
+
 PROFILES = ("quick", "default", "thorough")
 
 
@@ -421,9 +423,9 @@ def _rate(raw: RawOptions) -> float | None:
 
 def _track_ids(raw: RawOptions) -> tuple[str, ...]:
     tracks = tuple(_id(raw, "track_ids", str(t)) for t in raw.get("track_ids") or ())
-    wrong = [t for t in tracks if not t.startswith("mtrack_")]
+    wrong = [t for t in tracks if not t.startswith(TRACK_ID_PREFIX)]
     if wrong:
-        raise ConfigError(f"{describe('track_ids')} takes track ids (mtrack_...), got {', '.join(map(repr, wrong))}")
+        raise ConfigError(f"{describe('track_ids')} takes track ids ({TRACK_ID_PREFIX}...), got {', '.join(map(repr, wrong))}")
     return tracks
 
 

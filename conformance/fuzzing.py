@@ -3,17 +3,17 @@
 Three kinds of data, all for the configured collection (path parameters pinned, no header generated:
 the suite's client adds the key, so it never appears in a case or a falsifying example):
 
-- **strict positive** data comes from a *generation* schema derived from :mod:`conformance.rules`
-  (:func:`generation_body_schema`) that takes no freedom of the contract: no unknown or read-only
-  fields (F2, F3), ``cover_track_id`` only from the configured tracks or ``null`` (F4),
-  ``cover_image_url`` only as plain ``https://`` URLs (F5), no control characters, NUL or lone
-  surrogates (F10), a ``name`` with a character no server takes for white space (F11), a
-  ``description`` of at most 512 characters (F12). Every such body must get 2xx.
+- **strict positive** data comes from a *generation* schema derived from the field declarations
+  (:mod:`conformance.fields`, :func:`generation_body_schema`) that takes no freedom of the contract:
+  no unknown or read-only fields (F2, F3), ``cover_track_id`` only from the configured tracks or
+  ``null`` (F4), ``cover_image_url`` only as plain ``https://`` URLs (F5), no control characters, NUL
+  or lone surrogates (F10), a ``name`` with a character no server takes for white space (F11), a
+  ``description`` no longer than F12 lets a server refuse. Every such body must get 2xx.
 - **spec positive** data is schemathesis' positive data of the canonical spec, which is open exactly
   where the page is silent. A body that takes a freedom may get 2xx or the rejection that freedom
   allows (:func:`expect_valid`); one that takes none must get 2xx.
 - **negative** data is schemathesis' negative data of the canonical spec. Each body is encoded as it
-  will be sent and judged again by the field rules (:func:`expect_invalid`); a body some conformant
+  will be sent and judged again by the field declarations (:func:`expect_invalid`); a body some conformant
   server could accept is dropped, and the statuses a conformant server may answer are worked out
   per body.
 
@@ -32,10 +32,10 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from conformance import checks, malformed, rules, spec_path
+from conformance import checks, fields, malformed
 from conformance.client import Exchange, encode_json
 from conformance.config import Settings
-from conformance.rules import JSON, FieldRule
+from conformance.fields import JSON, NULL_REFUSED_RULE, FieldSpec
 
 # schemathesis, requests and yaml are imported where they are used, not here: collecting the suite,
 # or running tests without schemathesis, never pays for them.
@@ -59,26 +59,26 @@ else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-PATH = "/v1/music/{organization_id}/collections/{collection_id}"
+PATH = fields.PATH
 METHOD = "PATCH"
-MEDIA_TYPE = "application/json"
+MEDIA_TYPE = fields.MEDIA_TYPE
 
 #: Longest text a field without a declared maximum is generated with: a server may reject more (F12).
-TEXT_LIMIT = 512
+TEXT_LIMIT = fields.FREE_TEXT_LIMIT
 #: Fields whose values are URLs: generated as plain ``https://`` URLs only (F5).
-URL_FIELDS: tuple[str, ...] = (rules.COVER_IMAGE_URL.name,)
+URL_FIELDS: tuple[str, ...] = tuple(spec.name for spec in fields.BODY_FIELDS if spec.is_url)
 #: One character of generated text: no C0/C1 control character, so no NUL either (F10). Lone
 #: surrogates are kept out by the ``utf-8`` codec of the generation config.
-SAFE_CHARACTER = f"[^{rules.CONTROL_CHARACTERS}]"
+SAFE_CHARACTER = f"[^{fields.CONTROL_CHARACTERS}]"
 #: A character no server takes for white space (``str.isspace``, Unicode ``Z*``, ECMAScript ``\s``,
 #: zero-width characters, the BOM): a ``name`` holds one (F11).
 VISIBLE_CHARACTER = r"[^\x00-\x20\x7f-\xa0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]"
 #: Plain ``https://`` URLs: a lower-case host under ``example.com``, up to 30 path segments that never
-#: start with a dot; at most 971 characters, so within the 1024 of the rules by construction.
+#: start with a dot; at most 971 characters (the generation schema's ``maxLength`` still applies).
 URL_PATTERN = r"^https://[a-z][a-z0-9]{0,20}\.example\.com(/[A-Za-z0-9][A-Za-z0-9._~-]{0,29}){0,30}$"
 
 #: F16: a body over this many bytes may be refused with 413.
-BODY_LIMIT = 64 * 1024
+BODY_LIMIT = fields.BODY_SIZE_FLOOR
 #: Every 2xx and every 4xx status.
 ANY_2XX: frozenset[int] = frozenset(range(200, 300))
 ANY_4XX: frozenset[int] = frozenset(range(400, 500))
@@ -86,47 +86,43 @@ ANY_4XX: frozenset[int] = frozenset(range(400, 500))
 # ---- schemas and strategies -------------------------------------------------------------------
 
 
-def generation_field_schema(rule: FieldRule, tracks: Sequence[str] = ()) -> dict[str, JSON] | None:
-    """The JSON Schema of the values of ``rule`` every conformant server must accept; ``None`` when
+def generation_field_schema(spec: FieldSpec, tracks: Sequence[str] = ()) -> dict[str, JSON] | None:
+    """The JSON Schema of the values of ``spec`` every conformant server must accept; ``None`` when
     there is none to send (an id field with no configured id, not nullable)."""
-    if rule.prefix is not None:  # an id: only ids the target is known to hold (F4)
-        ids = [t for t in tracks if t.startswith(rule.prefix)]
-        values: list[JSON] = [None, *ids] if rule.nullable else ids
+    if spec.prefix is not None:  # an id: only ids the target is known to hold (F4)
+        ids = [t for t in tracks if t.startswith(spec.prefix)]
+        values: list[JSON] = [None, *ids] if spec.nullable else ids
         return {"enum": values} if values else None
-    schema = rule.json_schema()
-    if rule.name in URL_FIELDS:
+    schema = spec.json_schema()
+    if spec.is_url:
         schema["pattern"] = URL_PATTERN
-    elif rule.min_length:
+    elif spec.min_length:
         schema["pattern"] = f"^{SAFE_CHARACTER}*{VISIBLE_CHARACTER}{SAFE_CHARACTER}*$"
     else:
         schema["pattern"] = f"^{SAFE_CHARACTER}*$"
-    schema["maxLength"] = TEXT_LIMIT if rule.max_length is None else rule.max_length
+    schema["maxLength"] = TEXT_LIMIT if spec.max_length is None else spec.max_length
     return schema
 
 
 def generation_body_schema(tracks: Sequence[str] = ()) -> dict[str, JSON]:
     """The PATCH body schema of strict positive data: the four fields, each optional, nothing else."""
     properties = {}
-    for rule in rules.BODY_FIELDS:
-        schema = generation_field_schema(rule, tracks)
+    for spec in fields.BODY_FIELDS:
+        schema = generation_field_schema(spec, tracks)
         if schema is not None:
-            properties[rule.name] = schema
+            properties[spec.name] = schema
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
-@functools.cache
 def _spec() -> dict[str, Any]:
-    import yaml
-
-    document = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
-    assert isinstance(document, dict)
-    return document
+    """The spec as read once by :mod:`conformance.fields` (a copy: schemathesis may annotate it)."""
+    return copy.deepcopy(dict(fields.DECLARATIONS.document))
 
 
 def generation_document(tracks: Sequence[str] = ()) -> dict[str, Any]:
     """The spec with the PATCH body replaced by :func:`generation_body_schema` (and its examples
     dropped: strict positive data is only what that schema allows). Responses are unchanged."""
-    document = copy.deepcopy(_spec())
+    document = _spec()
     content = document["paths"][PATH][METHOD.lower()]["requestBody"]["content"][MEDIA_TYPE]
     content["schema"] = generation_body_schema(tracks)
     content.pop("examples", None)
@@ -165,7 +161,7 @@ def operation(kind: str, tracks: tuple[str, ...] = ()) -> Any:
         raise ValueError(f"kind={kind!r} must be one of {KINDS}")
     import schemathesis
 
-    document = generation_document(tracks) if kind == "strict" else copy.deepcopy(_spec())
+    document = generation_document(tracks) if kind == "strict" else _spec()
     schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(allow_x00=kind != "strict"))
     return schema[PATH][METHOD]
 
@@ -293,24 +289,24 @@ def freedoms_taken(body: Mapping[str, JSON], tracks: Collection[str] = ()) -> tu
     (anywhere), F11 a ``name`` of only white space, F12 a ``description`` over 512 characters."""
     taken = set()
     for name, value in body.items():
-        rule = rules.FIELDS_BY_NAME.get(name)
-        if rule is None:
-            taken.add("F3" if name in rules.READ_ONLY_FIELDS else "F2")
-        if rules.has_control(name) or _has_surrogate(name):
+        spec = fields.FIELDS_BY_NAME.get(name)
+        if spec is None:
+            taken.add("F3" if name in fields.READ_ONLY_FIELDS else "F2")
+        if fields.has_control(name) or _has_surrogate(name):
             taken.add("F10")
-        if rule is None or not isinstance(value, str):
-            if rule is None and _strings_with(value, lambda s: rules.has_control(s) or _has_surrogate(s)):
+        if spec is None or not isinstance(value, str):
+            if spec is None and _strings_with(value, lambda s: fields.has_control(s) or _has_surrogate(s)):
                 taken.add("F10")
             continue
-        if rules.has_control(value) or _has_surrogate(value):
+        if fields.has_control(value) or _has_surrogate(value):
             taken.add("F10")
-        if rule.prefix is not None and value not in tracks:
+        if spec.prefix is not None and value not in tracks:
             taken.add("F4")
-        if rule.name in URL_FIELDS and not re.fullmatch(URL_PATTERN, value):
+        if spec.is_url and not re.fullmatch(URL_PATTERN, value):
             taken.add("F5")
-        if rule.min_length and not re.search(VISIBLE_CHARACTER, value):
+        if spec.min_length and not re.search(VISIBLE_CHARACTER, value):
             taken.add("F11")
-        if rule.max_length is None and len(value) > TEXT_LIMIT:
+        if spec.max_length is None and len(value) > TEXT_LIMIT:
             taken.add("F12")
     return tuple(sorted(taken, key=lambda f: int(f[1:])))
 
@@ -327,20 +323,16 @@ def _strings_with(value: JSON, predicate: Callable[[str], bool]) -> bool:
 
 def acceptance_rule_id(body: Mapping[str, JSON], blamed: str | None = None) -> str:
     """The rule broken when the valid ``body`` is rejected: the blamed field's (``details.field``)
-    if it was sent, else the first sent field's by this order: ``name`` (VAL-3), a URL (VAL-6),
-    a ``null`` (SEM-2), any other value (SEM-3); the empty body is SEM-4's."""
-    sent = [n for n in rules.FIELD_NAMES if n in body]
+    if it was sent, else the first sent field's, fields with a rule of their own first (the table's
+    ``accepted``: ``name`` VAL-3, a URL VAL-6); a ``null`` is SEM-2's, another value SEM-3's (the
+    table's default); the empty body is SEM-4's."""
+    sent = [spec for spec in fields.BODY_FIELDS if spec.name in body]
     if not sent:
         return "SEM-4"
-    order = [blamed] if blamed in sent else []
-    order += [n for n in (rules.NAME.name, *URL_FIELDS) if n in sent] + sent
-    name = order[0]
-    assert name is not None
-    if body[name] is None:
-        return "SEM-2"
-    if name == rules.NAME.name:
-        return "VAL-3"
-    return "VAL-6" if name in URL_FIELDS else "SEM-3"
+    default = fields.FieldRules().accepted
+    order = [s for s in sent if s.name == blamed] + [s for s in sent if s.rules.accepted != default] + sent
+    spec = order[0]
+    return NULL_REFUSED_RULE if body[spec.name] is None else spec.rules.accepted
 
 
 def expect_valid(content: bytes, kind: str, tracks: Collection[str] = ()) -> Expectation:
@@ -349,7 +341,7 @@ def expect_valid(content: bytes, kind: str, tracks: Collection[str] = ()) -> Exp
     only 413 for a body over 64 KiB: F16).
     ``ValueError`` when the body breaks a rule (the generator is wrong, not the target)."""
     body, doubtful = decode(content)
-    if not isinstance(body, dict) or rules.body_errors(body):
+    if not isinstance(body, dict) or fields.body_errors(body):
         raise ValueError(f"not a valid body: {content[:200]!r}")
     freedoms = freedoms_taken(body, tracks) + (("F16",) if len(content) > BODY_LIMIT else ())
     if kind == "strict" and freedoms:
@@ -370,42 +362,6 @@ def expect_valid(content: bytes, kind: str, tracks: Collection[str] = ()) -> Exp
     return Expectation(kind, content, frozenset(allowed), why, rejected_rule="VAL-10", freedoms=freedoms, body=body)
 
 
-#: The rule a body breaks, by field and kind of failure (see :func:`failure_kind`).
-FIELD_RULE_IDS: dict[tuple[str, str], str] = {
-    ("name", "null"): "VAL-4",
-    ("name", "type"): "VAL-5",
-    ("name", "min_length"): "VAL-1",
-    ("name", "max_length"): "VAL-2",
-    ("description", "type"): "VAL-5",
-    ("cover_track_id", "type"): "VAL-5",
-    ("cover_track_id", "prefix"): "VAL-7",
-    ("cover_image_url", "type"): "VAL-5",
-    ("cover_image_url", "max_length"): "VAL-6",
-}
-
-
-def failure_kind(rule: FieldRule, value: JSON) -> str | None:
-    """Which part of ``rule`` the value breaks (``null``, ``type``, ``min_length``, ``max_length``,
-    ``prefix``), in the order :meth:`FieldRule.error` checks; ``None`` when it breaks none."""
-    if value is None:
-        return None if rule.nullable else "null"
-    if not isinstance(value, str):
-        return "type"
-    if rule.min_length is not None and len(value) < rule.min_length:
-        return "min_length"
-    if rule.max_length is not None and len(value) > rule.max_length:
-        return "max_length"
-    if rule.prefix is not None and not value.startswith(rule.prefix):
-        return "prefix"
-    return None
-
-
-def field_rule_id(rule: FieldRule, value: JSON) -> str:
-    """The contract's rule that ``value`` of ``rule``'s field breaks; ``VAL-10`` when none names it."""
-    kind = failure_kind(rule, value)
-    return FIELD_RULE_IDS.get((rule.name, kind), "VAL-10") if kind else "VAL-10"
-
-
 def expect_invalid(content: bytes, tracks: Collection[str] = ()) -> Expectation | None:
     """The expectation for ``content`` from negative data; ``None`` when some conformant server
     could accept it (it is not negative data after all).
@@ -413,8 +369,8 @@ def expect_invalid(content: bytes, tracks: Collection[str] = ()) -> Expectation 
     - not JSON (``conformance.malformed``), or not an object: any 4xx, accepted breaks VAL-8 (F13 allows
       400 for malformed JSON); ``None`` for what F17 leaves free (zero bytes, bytes that are not UTF-8,
       duplicate keys) and a leading byte order mark;
-    - a field breaks a rule: 422, accepted breaks that field's rule (VAL-1, 2, 4, 5, 6, 7), another
-      4xx VAL-10; except that a non-``mtrack_`` id may get any 4xx (VAL-7), an ``mtrack_`` id that
+    - a field breaks a constraint: 422, accepted breaks the rule the table gives that constraint
+      (:mod:`conformance.fields`: VAL-1, 2, 4, 5, 6, 7), another 4xx VAL-10; except that a non-``mtrack_`` id may get any 4xx (VAL-7), an ``mtrack_`` id that
       is not a configured track a 404 (F4), a body a strict parser may call malformed a 400 (F13),
       and a body over 64 KiB a 413 (F16).
     """
@@ -427,17 +383,17 @@ def expect_invalid(content: bytes, tracks: Collection[str] = ()) -> Expectation 
     if not isinstance(value, dict):
         why = f"the body is JSON but not an object ({type(value).__name__})"
         return Expectation("negative", content, ANY_4XX, why, accepted_rule="VAL-8")
-    errors = rules.body_errors(value)
+    errors = fields.body_errors(value)
     if not errors:
         return None
-    ids = [field_rule_id(rules.FIELDS_BY_NAME[e.field], value[e.field]) for e in errors if e.field is not None]
+    ids = [e.rule_id for e in errors if e.field is not None]
     allowed = {422}
-    if "VAL-7" in ids:
+    if "VAL-7" in ids:  # not a track id: any 4xx, SHOULD be 422
         allowed |= ANY_4XX
     if any(
-        isinstance(value.get(r.name), str) and value[r.name].startswith(r.prefix) and value[r.name] not in tracks
-        for r in rules.BODY_FIELDS
-        if r.prefix is not None
+        isinstance(value.get(s.name), str) and value[s.name].startswith(s.prefix) and value[s.name] not in tracks
+        for s in fields.BODY_FIELDS
+        if s.prefix is not None
     ):
         allowed.add(404)
     if doubtful:

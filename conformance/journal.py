@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance import rules
-from conformance.rules import JSON
+from conformance.fields import FIELD_NAMES, JSON
 
 FORMAT = "conformance-journal/1"
 #: The state folder's name, inside ``--report-dir``.
@@ -59,7 +58,7 @@ def marked(label: str) -> str:
 
 def suite_field(fields: Mapping[str, JSON]) -> str | None:
     """The first of the four fields whose value carries the suite's mark, or ``None``."""
-    for name in rules.FIELD_NAMES:
+    for name in FIELD_NAMES:
         value = fields.get(name)
         if isinstance(value, str) and MARK.search(value):
             return name
@@ -176,12 +175,12 @@ def read(path: Path) -> Journal | None:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT!r}")
         original = data["original"]
-        if not isinstance(original, dict) or set(original) != set(rules.FIELD_NAMES):
+        if not isinstance(original, dict) or set(original) != set(FIELD_NAMES):
             raise ValueError("its original values are not the four fields")
         target = data["target"]
         return Journal(
             path, str(target["base_url"]), str(target["org_id"]), str(target["collection_id"]),
-            {name: original[name] for name in rules.FIELD_NAMES}, data.get("updated_at"), RunIdentity.from_dict(data["run"]),
+            {name: original[name] for name in FIELD_NAMES}, data.get("updated_at"), RunIdentity.from_dict(data["run"]),
         )  # fmt: skip
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise JournalError(f"cannot read the journal {path}: {error}") from None
@@ -237,9 +236,7 @@ class LastWrites:
     def __init__(self, path: Path, run_id: str) -> None:
         self.path = last_path(path)
         self.run_id = run_id
-        self._values: dict[str, dict[str, list[JSON]]] = {
-            kind: {name: [] for name in rules.FIELD_NAMES} for kind in ("sent", "stored")
-        }
+        self._values: dict[str, dict[str, list[JSON]]] = {kind: {name: [] for name in FIELD_NAMES} for kind in ("sent", "stored")}
         self._size = 0
         self._lock = threading.Lock()
         self._descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -278,16 +275,14 @@ def written_values(path: Path, run_id: str) -> dict[str, list[JSON]]:
         data = json.loads(last_path(path).read_text(encoding="utf-8"))
         if data["run_id"] != run_id:
             return {}
-        return {name: [*data["sent"][name], *data["stored"][name]] for name in rules.FIELD_NAMES}
+        return {name: [*data["sent"][name], *data["stored"][name]] for name in FIELD_NAMES}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def holds_only_written(current: Mapping[str, JSON], original: Mapping[str, JSON], written: Mapping[str, list[JSON]]) -> bool:
     """Whether every field of ``current`` holds its original value or one the run wrote there."""
-    return all(
-        current.get(name) == original.get(name) or current.get(name) in written.get(name, ()) for name in rules.FIELD_NAMES
-    )
+    return all(current.get(name) == original.get(name) or current.get(name) in written.get(name, ()) for name in FIELD_NAMES)
 
 
 def _write_atomically(path: Path, text: str, *, durable: bool) -> None:

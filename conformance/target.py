@@ -30,10 +30,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from conformance import journal, rules
+from conformance import fields, journal
 from conformance.client import MISSING, BrokenResponse, Client, Exchange, OutOfTime, TargetError
 from conformance.config import ConfigError, Settings
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.stub import RunningStub, create
 
 #: The restore's own bound, in seconds, whatever ``--max-time`` has left (each request is bounded
@@ -67,7 +67,7 @@ def start_stub(fault: str | None) -> tuple[RunningStub, dict[str, Any]]:
 
 
 def _fields(document: Mapping[str, JSON]) -> dict[str, JSON]:
-    return {name: document.get(name) for name in rules.FIELD_NAMES}
+    return {name: document.get(name) for name in fields.FIELD_NAMES}
 
 
 class Target:
@@ -157,13 +157,13 @@ class Target:
             )
         try:
             document = exchange.json()
-            if exchange.status != 200 or not isinstance(document, dict) or not set(rules.FIELD_NAMES) <= set(document):
+            if exchange.status != 200 or not isinstance(document, dict) or not set(fields.FIELD_NAMES) <= set(document):
                 raise ValueError
         except ValueError:
             raise NotJudged(
                 f"cannot read the collection to snapshot it: GET {where} answered HTTP {exchange.status} {exchange.text[:200]!r}"
             ) from None
-        unrestorable = rules.body_errors(_fields(document)) if writable else []
+        unrestorable = fields.body_errors(_fields(document)) if writable else []
         if unrestorable:
             raise NotJudged(
                 f"the collection at {where} holds values a PATCH cannot write back ({unrestorable[0].message}), "
@@ -222,7 +222,7 @@ class Target:
         """Read again after a moment: a collection that changes meanwhile is someone else's work in progress."""
         time.sleep(WATCH_SECONDS)
         again = self._read()
-        moved = [name for name in rules.FIELD_NAMES if again.get(name) != document.get(name)]
+        moved = [name for name in fields.FIELD_NAMES if again.get(name) != document.get(name)]
         if _instant(again.get("updated_at")) != _instant(document.get("updated_at")):
             moved.append("updated_at")
         if moved:
@@ -483,7 +483,7 @@ def _sent(body: JSON, content: bytes | None) -> dict[str, JSON]:
     if not isinstance(body, dict):
         return {}
     return {
-        name: body[name] for name in rules.FIELD_NAMES if name in body and rules.FIELDS_BY_NAME[name].error(body[name]) is None
+        name: body[name] for name in fields.FIELD_NAMES if name in body and fields.FIELDS_BY_NAME[name].error(body[name]) is None
     }
 
 
@@ -494,7 +494,7 @@ def _short(value: JSON) -> str:
 
 def _instant(value: JSON) -> JSON:
     """A timestamp as an instant (F8: the same one may be spelt ``Z`` or ``+00:00``), else as it is."""
-    if isinstance(value, str) and rules.is_rfc3339(value):
+    if isinstance(value, str) and fields.is_rfc3339(value):
         try:
             return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:

@@ -11,8 +11,7 @@ import threading
 import time
 from typing import Any
 
-from conformance import rules
-from conformance.rules import JSON, FieldError
+from conformance.fields import FIELD_NAMES, JSON, NULLABLE_FIELDS, FieldError
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Collection, Rejected, Reply, Request
 
@@ -32,7 +31,7 @@ class Kept(StubApp):
     def fields(self) -> dict[str, JSON]:
         with self.lock:
             stored = self.collections[self.collection_id]
-            return {name: getattr(stored, name) for name in rules.FIELD_NAMES}
+            return {name: getattr(stored, name) for name in FIELD_NAMES}
 
     def handle(self, request: Request) -> Reply:
         with self.lock:
@@ -52,7 +51,7 @@ class PatchAsPut(Kept):
     name = "patch-as-put"
 
     def apply(self, collection: Collection, body: Any) -> None:
-        super().apply(collection, {**dict.fromkeys(rules.NULLABLE_FIELDS), **body})
+        super().apply(collection, {**dict.fromkeys(NULLABLE_FIELDS), **body})
 
 
 class CachedReads(Kept):

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
 

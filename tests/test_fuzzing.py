@@ -17,17 +17,19 @@ import pytest
 from hypothesis import given
 from schemathesis.checks import CHECKS, load_all_checks
 
-from conformance import checks, evidence, fuzzing, requirements, rules
+from conformance import checks, evidence, fields, fuzzing, requirements
 from conformance.checks import Violation
 from conformance.client import Exchange
 from conformance.config import Secret, Settings
+from conformance.fields import JSON, FieldSpec
 from conformance.fuzzing import ANY_2XX, ANY_4XX, Case, Expectation
-from conformance.rules import JSON, FieldRule
 from conformance.stub import RunningStub, StubApp, variants
 
 from .conftest import run_suite
 
 TRACKS = ("mtrack_8d2e1f6a3c9b", "mtrack_1b7c4e9d2a05")
+NAME_MAX = fields.NAME.limit(fields.Constraint.MAX_LENGTH)
+URL_MAX = fields.COVER_IMAGE_URL.limit(fields.Constraint.MAX_LENGTH)
 SETTINGS = Settings(
     base_url="http://127.0.0.1:9", api_key=Secret("sk_never_shown"), org_id="org_1", collection_id="mcoll_1", track_ids=TRACKS
 )
@@ -44,25 +46,25 @@ def test_generation_schema_is_derived_from_the_field_rules() -> None:
     schema = fuzzing.generation_body_schema(TRACKS)
     assert schema["additionalProperties"] is False
     props = schema["properties"]
-    assert tuple(props) == rules.FIELD_NAMES
-    assert (props["name"]["minLength"], props["name"]["maxLength"]) == (rules.NAME.min_length, rules.NAME.max_length)
+    assert tuple(props) == fields.FIELD_NAMES
+    assert (props["name"]["minLength"], props["name"]["maxLength"]) == (fields.NAME.min_length, fields.NAME.max_length)
     assert props["name"]["type"] == "string"
-    assert props["description"]["maxLength"] == fuzzing.TEXT_LIMIT == 512
-    assert props["cover_image_url"]["maxLength"] == rules.COVER_IMAGE_URL.max_length
+    assert props["description"]["maxLength"] == fuzzing.TEXT_LIMIT == fields.FREE_TEXT_LIMIT
+    assert props["cover_image_url"]["maxLength"] == fields.COVER_IMAGE_URL.max_length
     assert props["cover_track_id"] == {"enum": [None, *TRACKS]}
     assert fuzzing.generation_body_schema(())["properties"]["cover_track_id"] == {"enum": [None]}
 
 
 def test_generation_field_schema_follows_a_changed_declaration() -> None:
-    rule = FieldRule("title", nullable=False, min_length=2, max_length=10)
-    assert fuzzing.generation_field_schema(rule) == {
+    spec = FieldSpec("title", nullable=False, min_length=2, max_length=10)
+    assert fuzzing.generation_field_schema(spec) == {
         "type": "string",
         "minLength": 2,
         "maxLength": 10,
         "pattern": f"^{fuzzing.SAFE_CHARACTER}*{fuzzing.VISIBLE_CHARACTER}{fuzzing.SAFE_CHARACTER}*$",
     }
-    assert fuzzing.generation_field_schema(FieldRule("ref", nullable=False, prefix="x_"), ("x_1", "y_2")) == {"enum": ["x_1"]}
-    assert fuzzing.generation_field_schema(FieldRule("ref", nullable=False, prefix="x_")) is None
+    assert fuzzing.generation_field_schema(FieldSpec("ref", nullable=False, pattern="^x_"), ("x_1", "y_2")) == {"enum": ["x_1"]}
+    assert fuzzing.generation_field_schema(FieldSpec("ref", nullable=False, pattern="^x_")) is None
 
 
 def test_generation_document_replaces_only_the_request_body() -> None:
@@ -76,8 +78,8 @@ def test_generation_document_replaces_only_the_request_body() -> None:
 
 def _takes_no_freedom(body: Mapping[str, JSON]) -> list[str]:
     """Independent of the module under test: what a strict server could object to."""
-    problems = [f"unknown field {k!r}" for k in body if k not in rules.FIELD_NAMES]
-    problems += [f"{e.field}: {e.message}" for e in rules.body_errors(body)]
+    problems = [f"unknown field {k!r}" for k in body if k not in fields.FIELD_NAMES]
+    problems += [f"{e.field}: {e.message}" for e in fields.body_errors(body)]
     for name, value in body.items():
         if not isinstance(value, str):
             continue
@@ -85,8 +87,8 @@ def _takes_no_freedom(body: Mapping[str, JSON]) -> list[str]:
             problems.append(f"{name}: control character or surrogate")
         if name == "name" and not value.strip(" \t\n\r\x0b\x0c\u00a0\u3000" + ZERO_WIDTH).strip():
             problems.append("name: blank")
-        if name == "description" and len(value) > 512:
-            problems.append("description: over 512")
+        if name == "description" and len(value) > fields.FREE_TEXT_LIMIT:
+            problems.append("description: over F12's limit")
         if name == "cover_image_url":
             parts = urlsplit(value)
             if parts.scheme != "https" or not parts.hostname or not re.fullmatch(r"[A-Za-z0-9/._~-]*", parts.path):
@@ -103,7 +105,7 @@ def test_strict_data_takes_no_freedom_and_is_pinned(case: Case) -> None:
     assert not case.headers
     assert isinstance(case.body, dict)
     assert _takes_no_freedom(case.body) == []
-    jsonschema.validate(case.body, rules.request_schema())
+    jsonschema.validate(case.body, fields.request_schema())
     expectation = fuzzing.expect_valid(fuzzing.encode(case.body), "strict", TRACKS)
     assert expectation.allowed == ANY_2XX
 
@@ -128,7 +130,7 @@ def test_strict_data_varies() -> None:
 
     collect()
     sent = {name for body in seen for name in body}
-    assert sent == set(rules.FIELD_NAMES)
+    assert sent == set(fields.FIELD_NAMES)
     assert {} in seen
     assert any(body.get("cover_track_id") in TRACKS for body in seen)
     assert any(any(ord(c) > 127 for c in body.get("name", "")) for body in seen)
@@ -152,8 +154,8 @@ def test_strict_data_varies() -> None:
         ({"name": "\ud800"}, ("F10",)),
         ({"x": ["\x07"]}, ("F2", "F10")),
         ({"name": " \u3000\u200b"}, ("F11",)),
-        ({"description": "d" * 513}, ("F12",)),
-        ({"description": "d" * 512}, ()),
+        ({"description": "d" * (fields.FREE_TEXT_LIMIT + 1)}, ("F12",)),
+        ({"description": "d" * fields.FREE_TEXT_LIMIT}, ()),
     ],
 )
 def test_freedoms_taken(body: dict[str, JSON], freedoms: tuple[str, ...]) -> None:
@@ -181,11 +183,11 @@ def test_expect_valid_allows_the_rejection_of_each_freedom_only() -> None:
         (b"null", "VAL-8", ANY_4XX),
         (b'"name"', "VAL-8", ANY_4XX),
         (b'{"name": ""}', "VAL-1", {422}),
-        (b'{"name": "' + b"n" * 513 + b'"}', "VAL-2", {422}),
+        (b'{"name": "' + b"n" * (NAME_MAX + 1) + b'"}', "VAL-2", {422}),
         (b'{"name": null}', "VAL-4", {422}),
         (b'{"name": 5}', "VAL-5", {422}),
         (b'{"description": ["a"]}', "VAL-5", {422}),
-        (b'{"cover_image_url": "' + b"u" * 1025 + b'"}', "VAL-6", {422}),
+        (b'{"cover_image_url": "' + b"u" * (URL_MAX + 1) + b'"}', "VAL-6", {422}),
         (b'{"cover_track_id": "trk_1"}', "VAL-7", ANY_4XX),
         (b'{"name": "", "cover_track_id": "mtrack_unknown"}', "VAL-1", {404, 422}),
         (b'{"name": "", "cover_track_id": "mtrack_8d2e1f6a3c9b"}', "VAL-1", {422}),
@@ -235,7 +237,7 @@ def test_every_kept_negative_body_breaks_a_rule(case: Case) -> None:
     except ValueError:
         return
     if isinstance(value, dict):
-        assert rules.body_errors(value), value
+        assert fields.body_errors(value), value
 
 
 def test_negative_generation_is_mostly_kept() -> None:
@@ -250,22 +252,16 @@ def test_negative_generation_is_mostly_kept() -> None:
     assert sum(kept) >= 0.9 * len(kept)
 
 
-def test_every_way_a_field_can_fail_names_a_rule() -> None:
-    kinds = set()
-    for rule in rules.BODY_FIELDS:
-        kinds.add((rule.name, "type"))
-        if not rule.nullable:
-            kinds.add((rule.name, "null"))
-        if rule.min_length:
-            kinds.add((rule.name, "min_length"))
-        if rule.max_length is not None:
-            kinds.add((rule.name, "max_length"))
-        if rule.prefix is not None:
-            kinds.add((rule.name, "prefix"))
-    assert set(fuzzing.FIELD_RULE_IDS) == kinds
-    assert set(fuzzing.FIELD_RULE_IDS.values()) <= set(requirements.BY_ID)
-    assert fuzzing.field_rule_id(rules.NAME, "x" * 513) == "VAL-2"
-    assert fuzzing.field_rule_id(rules.COVER_IMAGE_URL, "x" * 1025) == "VAL-6"
+def test_negative_data_is_blamed_on_the_rule_the_table_gives_its_constraint() -> None:
+    """``expect_invalid`` takes the rule from the field's error (the table), not from its own mapping."""
+    for spec in fields.BODY_FIELDS:
+        for constraint, rule_id in spec.rules.broken.items():
+            value = {"null": None, "type": 5, "minLength": "", "pattern": "x"}.get(constraint)
+            if constraint is fields.Constraint.MAX_LENGTH:
+                value = "x" * (spec.limit(constraint) + 1)
+            expectation = fuzzing.expect_invalid(json.dumps({spec.name: value}).encode())
+            assert expectation is not None, (spec.name, constraint)
+            assert expectation.accepted_rule == rule_id, (spec.name, constraint)
 
 
 @pytest.mark.parametrize(
@@ -408,7 +404,7 @@ def test_freedoms_pass_only_with_their_own_rejection(strict_case: Case) -> None:
 
 
 def test_negative_data_accepted_or_mis_rejected(negative_case: Case) -> None:
-    too_long = fuzzing.expect_invalid(b'{"name": "' + b"n" * 513 + b'"}')
+    too_long = fuzzing.expect_invalid(b'{"name": "' + b"n" * (NAME_MAX + 1) + b'"}')
     assert too_long is not None
     assert _violation(negative_case, _exchange(200, COLLECTION), too_long).rule_id == "VAL-2"
     assert _violation(negative_case, _exchange(400, _envelope(400, "BAD_REQUEST", "client_error")), too_long).rule_id == "VAL-10"
@@ -515,13 +511,13 @@ class NonAsciiNameCrashes(StubApp):
 
 
 class NameMaxOffByAHundred(StubApp):
-    """VAL-2: the name limit is 612, not 512."""
+    """VAL-2: the name limit is a hundred over the spec's maximum."""
 
     def validate(self, body: JSON) -> None:
         relaxed = {k: v for k, v in body.items() if k != "name"} if isinstance(body, Mapping) else body
         super().validate(relaxed)
         name = body.get("name") if isinstance(body, Mapping) else None
-        if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= 612):
+        if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= NAME_MAX + 100):
             super().validate({"name": name})
 
 

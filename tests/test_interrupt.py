@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conformance import rules
+from conformance import fields
 from conformance.client import PROBE_METHODS
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
@@ -52,7 +52,7 @@ class Watched(StubApp):
     def fields(self) -> dict[str, Any]:
         with self.lock:
             stored = self.collections[self.collection_id]
-            return {name: getattr(stored, name) for name in rules.FIELD_NAMES}
+            return {name: getattr(stored, name) for name in fields.FIELD_NAMES}
 
     def other_collections(self) -> dict[str, Any]:
         with self.lock:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import rules, strategies
+from conformance import fields, strategies
 from conformance.strategies import CHARACTER_CLASSES, InvalidBody, Patch
 
 FAST = settings(max_examples=25, deadline=None, database=None)
@@ -52,22 +52,22 @@ def test_urls_are_https_of_exact_length(data: st.DataObject, length: int) -> Non
 
 def test_no_generated_string_holds_control_characters_or_surrogates() -> None:
     pool = "".join(CHARACTER_CLASSES.values())
-    assert not rules.has_control(pool)
-    assert rules.has_control("a\u202eb")
-    assert rules.has_control("\x00")
+    assert not fields.has_control(pool)
+    assert fields.has_control("a\u202eb")
+    assert fields.has_control("\x00")
 
 
 @FAST
 @given(data=st.data())
-def test_valid_values_satisfy_the_field_rules(data: st.DataObject) -> None:
-    for field in rules.FIELD_NAMES:
-        value = data.draw(strategies.valid_values(field, tracks=("mtrack_1",)))
-        assert rules.FIELDS_BY_NAME[field].error(value) is None
+def test_valid_values_satisfy_the_field_declarations(data: st.DataObject) -> None:
+    for field in fields.FIELD_NAMES:
+        value = data.draw(strategies.valid_values(field, tracks=(fields.TRACK_ID_PREFIX + "1",)))
+        assert fields.FIELDS_BY_NAME[field].error(value) is None
         if field == "name":
             assert isinstance(value, str)
             assert value.strip()
         if field == "description" and value is not None:
-            assert len(value) <= 512  # freedom F12
+            assert len(value) <= fields.FREE_TEXT_LIMIT  # freedom F12
 
 
 @FAST
@@ -79,10 +79,10 @@ def test_cover_track_id_without_tracks_is_null_only(value: object) -> None:
 @FAST
 @given(patch=strategies.patches(tracks=("mtrack_1", "mtrack_2")))
 def test_patches_make_omitted_and_null_explicit(patch: Patch) -> None:
-    assert set(patch.sent) | set(patch.omitted) == set(rules.FIELD_NAMES)
+    assert set(patch.sent) | set(patch.omitted) == set(fields.FIELD_NAMES)
     assert not set(patch.sent) & set(patch.omitted)
     assert all(patch.sent[f] is None for f in patch.nulled)
-    assert rules.body_errors(patch.body) == []
+    assert fields.body_errors(patch.body) == []
     assert "omitted=" in repr(patch)
 
 
@@ -98,7 +98,7 @@ def test_patches_cover_every_subset_and_null() -> None:
 
     collect()
     assert len(seen) >= 12
-    assert nulls == set(rules.NULLABLE_FIELDS)
+    assert nulls == set(fields.NULLABLE_FIELDS)
 
 
 @FAST
@@ -108,10 +108,11 @@ def test_invalid_bodies_break_the_rule_they_name(case: InvalidBody) -> None:
         with pytest.raises(ValueError):
             _strict_json(case.raw)
         return
-    errors = rules.body_errors(case.body)
+    errors = fields.body_errors(case.body)
     assert errors, case
     if case.field is not None:
         assert errors[0].field == case.field
+        assert case.rule in (errors[0].rule_id, fields.FIELDS_BY_NAME[case.field].rules.code_points)
 
 
 def test_invalid_bodies_cover_every_validation_rule() -> None:
@@ -142,7 +143,7 @@ def _strict_json(data: bytes) -> object:
         (lambda: strategies.valid_values("colour"), "field='colour' must be one of"),
         (lambda: strategies.patches(fields=["colour"]), "names unknown fields"),
         (lambda: strategies.patches(min_fields=9), "min_fields=9 must be between"),
-        (lambda: strategies.invalid_bodies(rules_=["AUTH-1"]), "selects no invalid body"),
+        (lambda: strategies.invalid_bodies(rules=["AUTH-1"]), "selects no invalid body"),
     ],
 )
 def test_arguments_are_checked_up_front_naming_the_argument(call: object, message: str) -> None:

@@ -3,7 +3,9 @@
 The request pipeline is a chain of small methods (``authenticate``, ``find``, ``parse``,
 ``validate``, ``apply``, ``render``) so that a fault or a conformant variant (see
 ``conformance.stub.faults``) is a subclass that overrides one step in a few lines.
-Where the contract leaves a freedom, this stub takes the first side unless noted.
+Where the contract leaves a freedom, this stub takes the first side unless noted. It validates
+with the field declarations it is given (default: the installed spec's, :mod:`conformance.fields`),
+so a stub built from a changed spec follows the change.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conformance import rules
-from conformance.rules import JSON, FieldError
+from conformance import fields
+from conformance.fields import JSON, Declarations, FieldError, FieldSpec
 
 PATH = re.compile(r"^/v1/music/(?P<org>[^/]+)/collections/(?P<collection>[^/]+)/?$")
 #: The methods the path answers; any other gets 405 (F14's first side).
@@ -100,7 +102,9 @@ class StubApp:
     #: Name shown by ``conformance stub`` and in reports; faults and variants override it.
     name = "reference"
 
-    def __init__(self) -> None:
+    def __init__(self, declarations: Declarations | None = None) -> None:
+        #: The field declarations this stub validates with and the error codes it answers.
+        self.declarations = declarations or fields.DECLARATIONS
         self.lock = threading.RLock()
         created = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
         self.keys: dict[str, str] = {}
@@ -109,18 +113,20 @@ class StubApp:
         self.org_id, self.foreign_org_id = "org_conformance", "org_foreign"
         self.api_key = self._add_key(self.org_id)
         self.foreign_api_key = self._add_key(self.foreign_org_id)
-        self.track_ids = ("mtrack_8d2e1f6a3c9b", "mtrack_1b7c4e9d2a05")
-        for track in self.track_ids:
-            self.tracks[track] = self.org_id
-        self.tracks["mtrack_f0f0f0f0f0f0"] = self.foreign_org_id
-        self.collection_id = "mcoll_4a1f9c7e2b8d"
-        self.foreign_collection_id = "mcoll_99aa00bb11cc"
+        track, collection = self.declarations.track_id_prefix, self.declarations.collection_id_prefix
+        self.track_ids = (track + "8d2e1f6a3c9b", track + "1b7c4e9d2a05")
+        for track_id in self.track_ids:
+            self.tracks[track_id] = self.org_id
+        foreign_track = track + "f0f0f0f0f0f0"
+        self.tracks[foreign_track] = self.foreign_org_id
+        self.collection_id = collection + "4a1f9c7e2b8d"
+        self.foreign_collection_id = collection + "99aa00bb11cc"
         self.collections[self.collection_id] = Collection(
             self.org_id, self.collection_id, "Deep Work", "Music to focus by", self.track_ids[0],
             "https://cdn.example.com/covers/deep-work.png", 12, created, created,
         )  # fmt: skip
         self.collections[self.foreign_collection_id] = Collection(
-            self.foreign_org_id, self.foreign_collection_id, "Foreign Mix", "Not yours", "mtrack_f0f0f0f0f0f0",
+            self.foreign_org_id, self.foreign_collection_id, "Foreign Mix", "Not yours", foreign_track,
             None, 3, created, created,
         )  # fmt: skip
         self.collection_ids: tuple[str, ...] = (self.collection_id,)
@@ -131,7 +137,7 @@ class StubApp:
         with self.lock:
             first = self.collections[self.collection_id]
             while len(self.collection_ids) < count:
-                new = f"mcoll_{secrets.token_hex(6)}"
+                new = self.declarations.collection_id_prefix + secrets.token_hex(6)
                 self.collections[new] = dataclasses.replace(first, id=new)
                 self.collection_ids = (*self.collection_ids, new)
         return self.collection_ids
@@ -202,14 +208,22 @@ class StubApp:
         return body
 
     def validate(self, body: JSON) -> None:
-        """Every documented field rule (VAL-*); nothing is applied when any fails (VAL-12)."""
-        errors = rules.body_errors(body)
+        """Every constraint of the field declarations (VAL-*); nothing is applied when any fails (VAL-12)."""
+        self.validate_with(body)
+
+    def validate_with(self, body: JSON, replaced: tuple[FieldSpec, ...] = ()) -> None:
+        """The validation of :meth:`validate`, with the declarations of some fields ``replaced``."""
+        errors = self.declarations.body_errors(body, replaced)
         if errors:
             raise Rejected(self.validation_error(errors[0]))
 
+    def spec(self, name: str) -> FieldSpec:
+        """The declaration of body field ``name`` this stub validates with."""
+        return self.declarations.field(name)
+
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
         """Store the sent fields only (SEM-1, SEM-2); unknown and read-only fields are ignored (F2, F3)."""
-        for name in rules.FIELD_NAMES:
+        for name in self.declarations.field_names:
             if name in body:
                 setattr(collection, name, body[name])
         collection.updated_at = max(collection.updated_at, self.now())
@@ -244,7 +258,7 @@ class StubApp:
 
     def error(self, status: int, system_message: str, details: dict[str, JSON]) -> Reply:
         """The page's error envelope (RESP-2)."""
-        code, kind = rules.ERRORS.get(status, ("METHOD_NOT_ALLOWED" if status == 405 else "ERROR", "client_error"))
+        code, kind = self.declarations.errors.get(status, ("METHOD_NOT_ALLOWED" if status == 405 else "ERROR", "client_error"))
         messages = {
             401: "Authentication required. Please provide a valid API key.",
             404: "The requested resource was not found.",

@@ -15,12 +15,12 @@ Serve one with ``conformance stub --fault NAME`` or run the suite against it in-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import ClassVar
 
-from conformance import rules
-from conformance.rules import JSON, FieldError, FieldRule
+from conformance.fields import JSON, Constraint, FieldSpec
 from conformance.stub.app import _NOT_FOUND_MESSAGE, Collection, Rejected, Reply, StubApp
 
 
@@ -78,16 +78,6 @@ def _recode(reply: Reply, code: str, kind: str, status: int | None = None) -> Re
     return reply
 
 
-def _first_error(body: JSON, table: Mapping[str, FieldRule]) -> FieldError | None:
-    """The first field rule of ``table`` that ``body`` breaks (the reference's order)."""
-    if not isinstance(body, Mapping):
-        return FieldError(None, "request body must be a JSON object")
-    for rule in table.values():
-        if rule.name in body and (message := rule.error(body[rule.name])) is not None:
-            return FieldError(rule.name, message)
-    return None
-
-
 def _no_constant(name: str) -> JSON:
     raise ValueError(f"{name} is not JSON")
 
@@ -96,20 +86,42 @@ def _strings(body: Mapping[str, JSON]) -> list[str]:
     return [value for value in body.values() if isinstance(value, str)]
 
 
-def _validate_with(app: StubApp, body: JSON, replaced: tuple[FieldRule, ...]) -> None:
-    """The reference validation, with some field declarations replaced."""
-    error = _first_error(body, {**rules.FIELDS_BY_NAME, **{rule.name: rule for rule in replaced}})
-    if error is not None:
-        raise Rejected(app.validation_error(error))
+@dataclasses.dataclass(frozen=True)
+class Changed:
+    """One constraint of a field's declaration changed relative to the spec the stub is built from:
+    ``by`` added to a length limit (an off-by-one), ``dropped`` (a forgotten check) or set ``to`` a value."""
+
+    field: str
+    constraint: Constraint
+    by: int = 0
+    dropped: bool = False
+    to: int | None = None
+
+    def apply(self, spec: FieldSpec) -> FieldSpec:
+        if self.constraint is Constraint.PATTERN:
+            if not self.dropped:
+                raise ValueError(f"{self}: a pattern can only be dropped")
+            return dataclasses.replace(spec, pattern=None)
+        if self.constraint not in (Constraint.MIN_LENGTH, Constraint.MAX_LENGTH):
+            raise ValueError(f"{self}: only a length limit or a pattern can be changed")
+        length = None if self.dropped else self.to if self.to is not None else spec.limit(self.constraint) + self.by
+        if self.constraint is Constraint.MIN_LENGTH:
+            return dataclasses.replace(spec, min_length=length)
+        return dataclasses.replace(spec, max_length=length)
+
+
+def _validate_with(app: StubApp, body: JSON, *changes: Changed) -> None:
+    """The reference validation, with some constraints of the app's declarations changed."""
+    app.validate_with(body, tuple(change.apply(app.spec(change.field)) for change in changes))
 
 
 class _RuleFault(Fault):
-    """Validates with some field declarations replaced: an off-by-one, a forgotten check."""
+    """Validates with some constraints changed: an off-by-one, a forgotten check."""
 
-    replaced: ClassVar[tuple[FieldRule, ...]] = ()
+    changes: ClassVar[tuple[Changed, ...]] = ()
 
     def validate(self, body: JSON) -> None:
-        _validate_with(self, body, self.replaced)
+        _validate_with(self, body, *self.changes)
 
 
 class _NotFoundLeaks(Fault):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.rules import JSON, FieldError
+from conformance.fields import JSON, FieldError
 from conformance.stub.app import PATH, Collection, Rejected, Reply, Request, StubApp
 from conformance.stub.catalogue import (
     Fault,

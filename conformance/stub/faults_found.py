@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from conformance import rules
-from conformance.rules import JSON, FieldError
+from conformance import fields
+from conformance.fields import JSON, FieldError
 from conformance.stub.app import PATH, Collection, Rejected, Reply, Request, StubApp
 from conformance.stub.catalogue import Fault, _NotFoundLeaks, fault
 
@@ -72,7 +72,8 @@ class RouteConverter404Html(Fault):
 
     def dispatch(self, request: Request) -> Reply:
         match = PATH.match(request.path.split("?", 1)[0])
-        if match is not None and not re.fullmatch(r"mcoll_[0-9a-z]+", match["collection"]):
+        route = re.escape(self.declarations.collection_id_prefix) + "[0-9a-z]+"
+        if match is not None and not re.fullmatch(route, match["collection"]):
             page = b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"
             return Reply(404, page, {"content-type": "text/html; charset=utf-8"})
         return super().dispatch(request)
@@ -100,7 +101,7 @@ class CollectionIdRegexMatch(Fault):
     breaks = ("OWN-1",)
 
     def find(self, caller: str, org_id: str, collection_id: str) -> Collection:
-        prefix = re.match(r"mcoll_[0-9a-f]{12}", collection_id)
+        prefix = re.match(re.escape(self.declarations.collection_id_prefix) + "[0-9a-f]{12}", collection_id)
         return super().find(caller, org_id, prefix[0] if prefix else collection_id)
 
 
@@ -186,7 +187,7 @@ class KeyListSplit(Fault):
 @fault
 class NameLengthStripped(_SeenAs):
     """VAL-2: the length is checked on ``name.strip()`` (to refuse blank names, F11) but the raw value is
-    stored: 512 characters with white space at the ends (513 or more) are accepted."""
+    stored: the maximum with white space at the ends (one or more over it) is accepted."""
 
     name = "name-length-stripped"
     breaks = ("VAL-2",)
@@ -199,7 +200,7 @@ class NameLengthStripped(_SeenAs):
 @fault
 class NameGraphemeCount(_SeenAs):
     """VAL-2, VAL-3: the length is counted in user-perceived characters, combining marks not counted:
-    513 code points of which some are combining marks are accepted."""
+    one over the maximum in code points, some of them combining marks, is accepted."""
 
     name = "name-grapheme-count"
     breaks = ("VAL-2", "VAL-3")
@@ -211,8 +212,8 @@ class NameGraphemeCount(_SeenAs):
 
 @fault
 class UrlLengthWithoutQuery(_SeenAs):
-    """VAL-6: the limit is applied to the URL without its query string (the "canonical" URL): a URL of
-    1025 or more characters made long by its query string is accepted."""
+    """VAL-6: the limit is applied to the URL without its query string (the "canonical" URL): a URL
+    over the maximum, made long by its query string, is accepted."""
 
     name = "url-length-without-query"
     breaks = ("VAL-6",)
@@ -224,8 +225,8 @@ class UrlLengthWithoutQuery(_SeenAs):
 
 @fault
 class UrlLengthAfterUnquote(_SeenAs):
-    """VAL-6: the URL is percent-decoded before its length is checked: a ``%20``-heavy URL over 1024
-    characters is accepted."""
+    """VAL-6: the URL is percent-decoded before its length is checked: a ``%20``-heavy URL over the
+    maximum is accepted."""
 
     name = "url-length-after-unquote"
     breaks = ("VAL-6",)
@@ -237,7 +238,7 @@ class UrlLengthAfterUnquote(_SeenAs):
 
 @fault
 class DataUriUnlimited(_SeenAs):
-    """VAL-6: ``data:`` URIs (inline covers) are exempt from the 1024-character limit."""
+    """VAL-6: ``data:`` URIs (inline covers) are exempt from the length limit."""
 
     name = "data-uri-unlimited"
     breaks = ("VAL-6",)
@@ -256,7 +257,7 @@ class LegacyTrackPrefix(_SeenAs):
     field = "cover_track_id"
 
     def seen(self, value: str) -> str:
-        return "mtrack_" + value.removeprefix("trk_") if value.startswith("trk_") else value
+        return self.declarations.track_id_prefix + value.removeprefix("trk_") if value.startswith("trk_") else value
 
 
 # ---- VAL: types, nulls, partial application ----------------------------------------------------
@@ -364,7 +365,7 @@ class FutureUpdatedAtAccepted(Fault):
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
         super().apply(collection, body)
         sent = body.get("updated_at")
-        if isinstance(sent, str) and rules.is_rfc3339(sent):
+        if isinstance(sent, str) and fields.is_rfc3339(sent):
             moment = datetime.fromisoformat(sent.upper().replace("Z", "+00:00"))
             collection.updated_at = max(collection.updated_at, moment)
 
@@ -446,7 +447,7 @@ class FalsyWrongTypesClear(Fault):
     def parse(self, request: Request) -> JSON:
         body = super().parse(request)
         if isinstance(body, dict):
-            for key in rules.NULLABLE_FIELDS:
+            for key in self.declarations.nullable_fields:
                 if key in body and not isinstance(body[key], str) and body[key] is not None and not body[key]:
                     body[key] = None
         return body

@@ -11,7 +11,7 @@ import re
 from typing import ClassVar
 from urllib.parse import unquote
 
-from conformance.rules import JSON
+from conformance.fields import BODY_SIZE_FLOOR, JSON
 from conformance.stub.app import Collection, Rejected, Reply, Request
 from conformance.stub.catalogue import Fault, _no_constant, _recode, fault
 
@@ -165,7 +165,7 @@ class BodyLimit400(Fault):
     breaks = ("SEM-3",)
 
     def parse(self, request: Request) -> JSON:
-        if len(request.body) > 64 * 1024:
+        if len(request.body) > BODY_SIZE_FLOOR:
             raise Rejected(_recode(self.error(422, "request body too large", {}), "BAD_REQUEST", "client_error", status=400))
         return super().parse(request)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
+from typing import ClassVar
 
-from conformance import rules
-from conformance.rules import JSON, FieldError
+from conformance.fields import JSON, Constraint, FieldError
 from conformance.stub.app import Collection, Rejected, Reply, Request
 from conformance.stub.catalogue import (
+    Changed,
     Fault,
     _recode,
     _RuleFault,
@@ -17,103 +17,115 @@ from conformance.stub.catalogue import (
     fault,
 )
 
+MIN, MAX, PATTERN = Constraint.MIN_LENGTH, Constraint.MAX_LENGTH, Constraint.PATTERN
+
 # ---- VAL: limits -------------------------------------------------------------------------------
 
 
 @fault
-class NameEmptyAccepted(_RuleFault):
-    """VAL-1: the minimum is checked as ``len(name) < 0``: an empty name is stored."""
+class NameUnderMinAccepted(_RuleFault):
+    """VAL-1: the minimum is checked one too low (``len(name) < min - 1``): a name one under the minimum (empty) is stored."""
 
-    name = "name-empty-accepted"
+    name = "name-under-min-accepted"
     breaks = ("VAL-1",)
-    replaced = (dataclasses.replace(rules.NAME, min_length=0),)
+    changes = (Changed("name", MIN, by=-1),)
 
 
 @fault
-class Name1Rejected(_RuleFault):
-    """VAL-3: the minimum is checked as ``len(name) <= 1``: a one-character name gets 422."""
+class NameMinRejected(_RuleFault):
+    """VAL-3: the minimum is checked one too high (``len(name) <= min``): a name of the minimum length gets 422."""
 
-    name = "name-1-rejected"
+    name = "name-min-rejected"
     breaks = ("VAL-3",)
-    replaced = (dataclasses.replace(rules.NAME, min_length=2),)
+    changes = (Changed("name", MIN, by=+1),)
 
 
 @fault
-class Name512Rejected(_RuleFault):
-    """VAL-3: the maximum is checked as ``len(name) >= 512``: a 512-character name gets 422."""
+class NameMaxRejected(_RuleFault):
+    """VAL-3: the maximum is checked as ``len(name) >= max``: a name of the maximum length gets 422."""
 
-    name = "name-512-rejected"
+    name = "name-max-rejected"
     breaks = ("VAL-3",)
-    replaced = (dataclasses.replace(rules.NAME, max_length=511),)
+    changes = (Changed("name", MAX, by=-1),)
 
 
 @fault
-class Name513Accepted(_RuleFault):
-    """VAL-2: the maximum is checked as ``len(name) > 513``: a 513-character name is stored."""
+class NameOverMaxAccepted(_RuleFault):
+    """VAL-2: the maximum is checked as ``len(name) > max + 1``: a name one over the maximum is stored."""
 
-    name = "name-513-accepted"
+    name = "name-over-max-accepted"
     breaks = ("VAL-2",)
-    replaced = (dataclasses.replace(rules.NAME, max_length=513),)
+    changes = (Changed("name", MAX, by=+1),)
 
 
 @fault
-class Url1024Rejected(_RuleFault):
-    """VAL-6: the URL maximum is checked as ``len(url) >= 1024``: a 1024-character URL gets 422."""
+class UrlMaxRejected(_RuleFault):
+    """VAL-6: the URL maximum is checked as ``len(url) >= max``: a URL of the maximum length gets 422."""
 
-    name = "url-1024-rejected"
+    name = "url-max-rejected"
     breaks = ("VAL-6",)
-    replaced = (dataclasses.replace(rules.COVER_IMAGE_URL, max_length=1023),)
+    changes = (Changed("cover_image_url", MAX, by=-1),)
 
 
 @fault
-class Url1025Accepted(_RuleFault):
-    """VAL-6: the URL maximum is checked as ``len(url) > 1025``: a 1025-character URL is stored."""
+class UrlOverMaxAccepted(_RuleFault):
+    """VAL-6: the URL maximum is checked as ``len(url) > max + 1``: a URL one over the maximum is stored."""
 
-    name = "url-1025-accepted"
+    name = "url-over-max-accepted"
     breaks = ("VAL-6",)
-    replaced = (dataclasses.replace(rules.COVER_IMAGE_URL, max_length=1025),)
+    changes = (Changed("cover_image_url", MAX, by=+1),)
+
+
+class _MeasuredAs(Fault):
+    """Also refuses ``field`` when :meth:`measure` of it is over the declared maximum (code points are right)."""
+
+    field: ClassVar[str] = ""
+
+    def measure(self, value: str) -> int:
+        raise NotImplementedError
+
+    def validate(self, body: JSON) -> None:
+        super().validate(body)
+        spec = self.spec(self.field)
+        value = body.get(self.field)
+        if isinstance(value, str) and self.measure(value) > spec.limit(MAX):
+            raise Rejected(self.validation_error(spec.error_of(MAX)))
 
 
 @fault
-class NameUtf8Bytes(Fault):
-    """VAL-3: the name is measured in UTF-8 bytes (``octet_length``): 512 two-byte characters get 422."""
+class NameUtf8Bytes(_MeasuredAs):
+    """VAL-3: the name is measured in UTF-8 bytes (``octet_length``): the maximum in two-byte characters gets 422."""
 
     name = "name-utf8-bytes"
     breaks = ("VAL-3",)
+    field = "name"
 
-    def validate(self, body: JSON) -> None:
-        super().validate(body)
-        name = body.get("name")
-        if isinstance(name, str) and len(name.encode("utf-8")) > 512:
-            raise Rejected(self.validation_error(FieldError("name", "name must be between 1 and 512 characters")))
+    def measure(self, value: str) -> int:
+        return len(value.encode("utf-8"))
 
 
 @fault
-class NameUtf16Units(Fault):
-    """VAL-3: the name is measured in UTF-16 code units (a JavaScript ``.length``): 512 astral characters get 422."""
+class NameUtf16Units(_MeasuredAs):
+    """VAL-3: the name is measured in UTF-16 code units (a JavaScript ``.length``): the maximum in astral characters gets 422."""
 
     name = "name-utf16-units"
     breaks = ("VAL-3",)
+    field = "name"
 
-    def validate(self, body: JSON) -> None:
-        super().validate(body)
-        name = body.get("name")
-        if isinstance(name, str) and len(name.encode("utf-16-le")) // 2 > 512:
-            raise Rejected(self.validation_error(FieldError("name", "name must be between 1 and 512 characters")))
+    def measure(self, value: str) -> int:
+        return len(value.encode("utf-16-le")) // 2
 
 
 @fault
-class UrlUtf8Bytes(Fault):
-    """VAL-6: the URL is measured in UTF-8 bytes: a non-ASCII URL of 1024 code points gets 422."""
+class UrlUtf8Bytes(_MeasuredAs):
+    """VAL-6: the URL is measured in UTF-8 bytes: a non-ASCII URL of the maximum length in code points gets 422."""
 
     name = "url-utf8-bytes"
     breaks = ("VAL-6",)
+    field = "cover_image_url"
 
-    def validate(self, body: JSON) -> None:
-        super().validate(body)
-        url = body.get("cover_image_url")
-        if isinstance(url, str) and len(url.encode("utf-8")) > 1024:
-            raise Rejected(self.validation_error(FieldError("cover_image_url", "at most 1024 characters")))
+    def measure(self, value: str) -> int:
+        return len(value.encode("utf-8"))
 
 
 # ---- VAL: types, nulls, ids, bodies ------------------------------------------------------------
@@ -168,7 +180,7 @@ class TrackPrefixUnchecked(_RuleFault):
 
     name = "track-prefix-unchecked"
     breaks = ("VAL-7",)
-    replaced = (dataclasses.replace(rules.COVER_TRACK_ID, prefix=None),)
+    changes = (Changed("cover_track_id", PATTERN, dropped=True),)
 
 
 @fault
@@ -232,10 +244,10 @@ class PartialApply(Fault):
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
         for key, value in body.items():
-            if key in rules.FIELDS_BY_NAME:
-                message = rules.FIELDS_BY_NAME[key].error(value)
-                if message is not None:
-                    raise Rejected(self.validation_error(FieldError(key, message)))
+            if key in self.declarations.fields_by_name:
+                error = self.spec(key).error(value)
+                if error is not None:
+                    raise Rejected(self.validation_error(error))
                 setattr(collection, key, value)
         collection.updated_at = max(collection.updated_at, self.now())
 
@@ -243,13 +255,13 @@ class PartialApply(Fault):
 @fault
 class UrlCheckedAfterSave(Fault):
     """VAL-12: the URL's length is checked by the image service after the row is saved: with a URL over
-    1024 characters the request gets 422, but the other fields sent with it are already stored."""
+    the maximum the request gets 422, but the other fields sent with it are already stored."""
 
     name = "url-checked-after-save"
     breaks = ("VAL-12",)
 
     def validate(self, body: JSON) -> None:
-        _validate_with(self, body, (dataclasses.replace(rules.COVER_IMAGE_URL, max_length=None),))
+        _validate_with(self, body, Changed("cover_image_url", MAX, dropped=True))
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
         super().apply(collection, {key: value for key, value in body.items() if key != "cover_image_url"})

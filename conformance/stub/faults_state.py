@@ -11,8 +11,8 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from conformance import rules
-from conformance.rules import JSON, FieldError
+from conformance import fields
+from conformance.fields import JSON, FieldError
 from conformance.stub.app import Collection, Rejected, Reply, Request
 from conformance.stub.catalogue import (
     Fault,
@@ -32,7 +32,7 @@ class PatchAsPut(Fault):
     breaks = ("SEM-1",)
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
-        super().apply(collection, {**dict.fromkeys(rules.NULLABLE_FIELDS), **body})
+        super().apply(collection, {**dict.fromkeys(self.declarations.nullable_fields), **body})
 
 
 @fault
@@ -90,7 +90,7 @@ class EmptyBody422(Fault):
 
     def validate(self, body: JSON) -> None:
         super().validate(body)
-        if not any(key in body for key in rules.FIELD_NAMES):
+        if not any(key in body for key in self.declarations.field_names):
             raise Rejected(self.validation_error(FieldError(None, "at least one field must be provided")))
 
 
@@ -106,7 +106,7 @@ class ReadOnlyApplied(Fault):
         count, created = body.get("track_count"), body.get("created_at")
         if isinstance(count, int) and not isinstance(count, bool):
             collection.track_count = count
-        if isinstance(created, str) and rules.is_rfc3339(created):
+        if isinstance(created, str) and fields.is_rfc3339(created):
             collection.created_at = datetime.fromisoformat(created.upper().replace("Z", "+00:00"))
 
 
@@ -169,13 +169,13 @@ class LostUpdate(Fault):
     breaks = ("SEM-8",)
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
-        row = {name: getattr(collection, name) for name in rules.FIELD_NAMES}  # SELECT
+        row = {name: getattr(collection, name) for name in self.declarations.field_names}  # SELECT
         self.lock.release()
         try:
             time.sleep(0.05)  # e.g. a call to the track service
         finally:
             self.lock.acquire()
-        row.update((name, body[name]) for name in rules.FIELD_NAMES if name in body)
+        row.update((name, body[name]) for name in self.declarations.field_names if name in body)
         super().apply(collection, row)  # UPDATE ... SET every column
 
 

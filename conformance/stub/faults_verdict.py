@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.stub.app import Collection
 from conformance.stub.catalogue import Fault, fault
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import unicodedata
 from collections.abc import Mapping
@@ -10,10 +9,10 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from conformance import rules
-from conformance.rules import JSON, FieldError
+from conformance.fields import FREE_TEXT_LIMIT, JSON, Constraint, FieldError, has_control
 from conformance.stub.app import PATH, Collection, Rejected, Reply, Request
 from conformance.stub.catalogue import (
+    Changed,
     Variant,
     _no_constant,
     _recode,
@@ -48,7 +47,7 @@ class RejectUnknownFields(Variant):
     def validate(self, body: JSON) -> None:
         super().validate(body)
         for key in body:
-            if key not in rules.FIELDS_BY_NAME and key not in rules.READ_ONLY_FIELDS:
+            if key not in self.declarations.fields_by_name and key not in self.declarations.read_only_fields:
                 raise Rejected(self.validation_error(FieldError(key, f"unknown field {key!r}")))
 
 
@@ -61,7 +60,7 @@ class RejectReadOnlyFields(Variant):
 
     def validate(self, body: JSON) -> None:
         super().validate(body)
-        for key in rules.READ_ONLY_FIELDS:
+        for key in self.declarations.read_only_fields:
             if key in body:
                 raise Rejected(self.validation_error(FieldError(key, f"{key} is read-only")))
 
@@ -118,7 +117,7 @@ class EmptyPatchKeepsUpdatedAt(Variant):
     freedom = "F6"
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
-        if any(key in body for key in rules.FIELD_NAMES):
+        if any(key in body for key in self.declarations.field_names):
             super().apply(collection, body)
 
 
@@ -229,7 +228,7 @@ class RejectControlCharacters(Variant):
         super().validate(body)
         for key, value in body.items():
             controls = isinstance(value, str) and any(unicodedata.category(char) == "Cc" for char in value)
-            if key in rules.FIELDS_BY_NAME and controls:
+            if key in self.declarations.fields_by_name and controls:
                 raise Rejected(self.validation_error(FieldError(key, f"{key} must not contain control characters")))
 
 
@@ -244,7 +243,7 @@ class RejectBidiControls(Variant):
     def validate(self, body: JSON) -> None:
         super().validate(body)
         for key, value in body.items():
-            if key in rules.FIELDS_BY_NAME and isinstance(value, str) and rules.has_control(value):
+            if key in self.declarations.fields_by_name and isinstance(value, str) and has_control(value):
                 raise Rejected(self.validation_error(FieldError(key, f"{key} must not contain control characters")))
 
 
@@ -283,13 +282,13 @@ class RejectBlankName(Variant):
 
 @variant
 class DescriptionMax512(Variant):
-    """F12: a ``description`` over 512 characters gets 422; up to 512 are accepted."""
+    """F12: a ``description`` over the contract's 512 characters (``FREE_TEXT_LIMIT``) gets 422; up to that are accepted."""
 
     name = "description-max-512"
     freedom = "F12"
 
     def validate(self, body: JSON) -> None:
-        _validate_with(self, body, (dataclasses.replace(rules.DESCRIPTION, max_length=512),))
+        _validate_with(self, body, Changed("description", Constraint.MAX_LENGTH, to=FREE_TEXT_LIMIT))
 
 
 @variant
@@ -352,7 +351,7 @@ class ShouldOnly(Variant):
 
     def validate(self, body: JSON) -> None:
         track = body.get("cover_track_id") if isinstance(body, Mapping) else None
-        if isinstance(track, str) and not track.startswith(rules.TRACK_ID_PREFIX):
+        if isinstance(track, str) and not track.startswith(self.declarations.track_id_prefix):
             raise Rejected(_recode(self.error(400, "not a track id", {}), "BAD_REQUEST", "client_error"))
         super().validate(body)
 

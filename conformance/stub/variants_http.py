@@ -8,12 +8,12 @@ import json
 from typing import ClassVar
 from urllib.parse import unquote
 
-from conformance.rules import JSON
+from conformance.fields import BODY_SIZE_FLOOR, JSON
 from conformance.stub.app import ALLOWED_METHODS, PATH, Rejected, Reply, Request
 from conformance.stub.catalogue import Variant, _no_constant, _recode, variant
 
 #: F16: the size over which a body may be refused with 413.
-MAX_BODY = 64 * 1024
+MAX_BODY = BODY_SIZE_FLOOR
 
 
 def _route(request: Request) -> dict[str, str] | None:

@@ -155,7 +155,9 @@ def new_missing_id() -> str:
     """A well-formed collection id that no server has: a fresh random one every time."""
     import secrets
 
-    return "mcoll_" + secrets.token_hex(12)
+    from conformance.fields import COLLECTION_ID_PREFIX
+
+    return COLLECTION_ID_PREFIX + secrets.token_hex(12)
 
 
 @pytest.fixture

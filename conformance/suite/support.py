@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from conformance import checks, rules
+from conformance import checks
 from conformance.batch import REJECTION, Answer
 from conformance.client import Client, Exchange
 from conformance.config import ForeignTenant, Secret
+from conformance.fields import FIELD_NAMES, JSON, READ_ONLY_FIELDS, is_rfc3339
 from conformance.journal import MARK, marked
-from conformance.rules import JSON
 
 
 def probe(factory: Callable[..., Any], *, kind: str = REJECTION) -> pytest.MarkDecorator:
@@ -164,18 +164,18 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
 TIMESTAMPS = ("created_at", "updated_at")
 
 
-def fields(document: Mapping[str, JSON], names: tuple[str, ...] = rules.FIELD_NAMES) -> dict[str, JSON]:
+def fields(document: Mapping[str, JSON], names: tuple[str, ...] = FIELD_NAMES) -> dict[str, JSON]:
     """The named fields of ``document``; timestamps as instants in one spelling (F8 lets a target
     write the same instant as ``...Z`` in one answer and ``.000+00:00`` in another)."""
     return {name: _instant(document.get(name)) if name in TIMESTAMPS else document.get(name) for name in names}
 
 
 def _instant(value: JSON) -> JSON:
-    return timestamp(value).isoformat() if rules.is_rfc3339(value) else value
+    return timestamp(value).isoformat() if is_rfc3339(value) else value
 
 
 #: What a rejected request must leave exactly as it was: the four fields and every read-only one.
-STATE_FIELDS: tuple[str, ...] = (*rules.FIELD_NAMES, *rules.READ_ONLY_FIELDS)
+STATE_FIELDS: tuple[str, ...] = (*FIELD_NAMES, *READ_ONLY_FIELDS)
 
 
 def state(api: Client, rule_id: str, **where: Any) -> dict[str, JSON]:
@@ -204,7 +204,7 @@ def put_back(api: Client, foreign: ForeignTenant | None, before: Mapping[str, JS
     collection's with the caller's key, the foreign tenant's with its own."""
     for prefix, where in (("collection.", {}), ("foreign.", _foreign_where(foreign))):
         changed = {
-            n: before[prefix + n] for n in rules.FIELD_NAMES if prefix + n in before and before[prefix + n] != now.get(prefix + n)
+            n: before[prefix + n] for n in FIELD_NAMES if prefix + n in before and before[prefix + n] != now.get(prefix + n)
         }
         if changed:
             api.patch(changed, **where)

@@ -10,7 +10,7 @@ import pytest
 from conformance import checks, profiles
 from conformance.client import Client, Exchange
 from conformance.config import Settings
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.strategies import URL_PREFIX
 from conformance.suite.support import fields, read, unique
 

@@ -12,7 +12,7 @@ from conformance import checks
 from conformance.batch import LANE, Answer, Probe
 from conformance.client import Client
 from conformance.config import Settings
-from conformance.rules import JSON
+from conformance.fields import JSON, TRACK_ID_PREFIX
 from conformance.suite.conftest import new_missing_id
 from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, probe, state, stored_in_lane, unique
 
@@ -32,7 +32,7 @@ def test_bad_body_to_missing_collection_gets_404_or_422(answer: Answer, body: JS
     observe_freedom("F1", "either" if exchange.status == 422 else "or", f"HTTP {exchange.status}")
 
 
-UNKNOWN_TRACK = "mtrack_c0ffee0c0ffee0c0ffee"
+UNKNOWN_TRACK = TRACK_ID_PREFIX + "c0ffee0c0ffee0c0ffee"
 
 
 @pytest.mark.requirement("SEM-3", "SEM-6")

@@ -20,13 +20,13 @@ from conformance.batch import ANSWER, Answer, Probe
 from conformance.checks import ENVELOPE_STATUSES
 from conformance.client import PROBE_METHODS, Client, Exchange
 from conformance.config import Settings
-from conformance.rules import ERRORS
+from conformance.fields import BODY_SIZE_FLOOR, ERRORS
 from conformance.suite.support import fields, probe, read, unique
 
 Observe = Callable[..., None]
 
 #: F16: a body over this many bytes may be refused with 413.
-BODY_LIMIT = 64 * 1024
+BODY_LIMIT = BODY_SIZE_FLOOR
 
 
 def _no_5xx(exchange: Exchange, what: str, *, allowed: frozenset[int] = frozenset()) -> None:

@@ -15,7 +15,7 @@ from conformance import checks
 from conformance.batch import ANSWER, Answer, Probe
 from conformance.client import Client, Exchange
 from conformance.config import ForeignTenant, Settings
-from conformance.rules import JSON
+from conformance.fields import COLLECTION_ID_PREFIX, JSON
 from conformance.suite.conftest import new_missing_id
 from conformance.suite.support import TIMESTAMPS, patch_ok, probe, read, timestamp, unique
 
@@ -115,9 +115,9 @@ def _derived_ids(collection_id: str) -> dict[str, str]:
         "minus-last": collection_id[:-1],
         "plus-suffix": collection_id + "-zz",
         "plus-digit": collection_id + "0",
-        "no-prefix": collection_id.removeprefix("mcoll_") or "12345",
+        "no-prefix": collection_id.removeprefix(COLLECTION_ID_PREFIX) or "12345",
         "digits": "12345",
-        "other-prefix-letters": "mcoll_" + "z" * 24,
+        "other-prefix-letters": COLLECTION_ID_PREFIX + "z" * 24,
     }
 
 
@@ -129,7 +129,7 @@ def _near(settings: Settings, kind: str) -> Probe | str:
 
 
 @pytest.mark.requirement("OWN-1")
-@pytest.mark.parametrize("kind", list(_derived_ids("mcoll_x")))
+@pytest.mark.parametrize("kind", list(_derived_ids(COLLECTION_ID_PREFIX + "x")))
 @probe(_near, kind=ANSWER)
 def test_ids_near_the_collections_are_not_found(answer: Answer, kind: str) -> None:
     """An id that is not the collection's, however close (another case, a prefix, a suffix), gets the

@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from conformance import checks, rules
+from conformance import checks
 from conformance.batch import ANSWER, Answer, Probe
 from conformance.client import Client
 from conformance.config import Settings
+from conformance.fields import COLLECTION_ID_PREFIX, RESPONSE_SCHEMA
 from conformance.suite.conftest import new_missing_id
 from conformance.suite.support import probe
 
@@ -17,7 +18,7 @@ from conformance.suite.support import probe
 @pytest.mark.requirement("RESP-1")
 def test_patch_200_is_the_collection_object(api: Client, settings: Settings, observe_freedom: Callable[..., None]) -> None:
     document = checks.collection("RESP-1", api.patch({}), settings.collection_id)
-    extra = sorted(set(document) - set(rules.RESPONSE_SCHEMA["properties"]))
+    extra = sorted(set(document) - set(RESPONSE_SCHEMA["properties"]))
     observe_freedom("F7", "or" if extra else "either", f"extra fields: {extra}" if extra else "only the documented fields")
     whole = all(str(document[k]).endswith("Z") and "." not in str(document[k]) for k in ("created_at", "updated_at"))
     observe_freedom("F8", "either" if whole else "or", f"{document['created_at']}, {document['updated_at']}")
@@ -130,8 +131,8 @@ def test_odd_accept_headers_never_get_5xx(answer: Answer, accept: str, observe_f
 #: Ids the endpoint itself answers (RESP-2 judges its 404); those an HTTP layer may not route
 #: (``%2F``, a dot segment, NUL: F15) are in ``test_http_layer.py``.
 ODD_PATHS = {
-    "long collection id": ("", "mcoll_" + "a" * 4000),
-    "non-ASCII collection id": ("", "mcoll_\u00e9\U0001f3b5"),
+    "long collection id": ("", COLLECTION_ID_PREFIX + "a" * 4000),
+    "non-ASCII collection id": ("", COLLECTION_ID_PREFIX + "\u00e9\U0001f3b5"),
     "no prefix": ("", "12345"),
     "non-ASCII org": ("org_\u00e9", ""),
     "long org": ("org_" + "o" * 4000, ""),

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import assume, given, reject
 
-from conformance import checks, fuzzing, profiles, rules
+from conformance import checks, fuzzing, profiles
 from conformance.batch import REJECTION, Batcher, Probe
 from conformance.checks import Violation
 from conformance.client import Client, Exchange
 from conformance.config import Settings
-from conformance.rules import JSON
+from conformance.fields import ERRORS, JSON
 from conformance.suite.support import fields
 
 if TYPE_CHECKING:  # schemathesis is imported when a test draws its first case, not at collection
@@ -140,7 +140,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
         assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
         try:
             expectation = fuzzing.expect_valid(fuzzing.encode(case.body), "spec", settings.track_ids)
-        except ValueError:  # schemathesis drew a body the field rules reject: not positive data
+        except ValueError:  # schemathesis drew a body the field declarations reject: not positive data
             reject()
         sessions[-1].exercise(case, expectation)
 
@@ -187,7 +187,7 @@ def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: 
 def _refused(case: Case, exchange: Exchange, expectation: fuzzing.Expectation) -> None:
     """The answer to a negative example: the status its rule asks for, the envelope, the code."""
     fuzzing.judge(case, exchange, expectation)
-    if exchange.status in rules.ERRORS:
+    if exchange.status in ERRORS:
         checks.envelope("RESP-2", exchange)
     if exchange.status == 422 and expectation.body is not None:  # a non-object body: VAL-9, a SHOULD
         checks.error_code("VAL-10", exchange, 422, "a rejected body is a VALIDATION_ERROR")

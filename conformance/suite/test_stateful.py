@@ -16,7 +16,7 @@ from conformance import checks, evidence, profiles, strategies
 from conformance.checks import Violation
 from conformance.client import Client, Exchange
 from conformance.config import Settings
-from conformance.rules import JSON
+from conformance.fields import JSON
 from conformance.strategies import InvalidBody, Patch
 from conformance.suite.support import fields, read, repair_identity, reset, stable, timestamp
 

@@ -10,12 +10,15 @@ from conformance import checks, malformed, strategies
 from conformance.batch import LANE, Answer, Probe
 from conformance.client import Client, Exchange
 from conformance.config import Settings
+from conformance.fields import COVER_IMAGE_URL, JSON, NAME, Constraint
 from conformance.requirements import Level
-from conformance.rules import JSON
-from conformance.strategies import CHARACTER_CLASSES, URL_PREFIX, InvalidBody
+from conformance.strategies import URL_PREFIX, InvalidBody
 from conformance.suite.support import probe, stored_in_lane, unique
 
 FIELD_CASES = strategies.invalid_field_values()
+#: The spec's limits (``openapi/``, read by ``conformance.fields``): every length below derives from them.
+NAME_MIN, NAME_MAX = NAME.limit(Constraint.MIN_LENGTH), NAME.limit(Constraint.MAX_LENGTH)
+URL_MAX = COVER_IMAGE_URL.limit(Constraint.MAX_LENGTH)
 
 
 def _cases(*rule_ids: str) -> list[InvalidBody]:
@@ -47,47 +50,49 @@ def test_empty_name_gets_422(answer: Answer, case: InvalidBody) -> None:
 
 
 PADDED_NAMES = [
-    InvalidBody("VAL-2", "name", {"name": " " + "n" * 512}, "a space and 512 characters"),
-    InvalidBody("VAL-2", "name", {"name": "n" * 512 + " "}, "512 characters and a space"),
-    InvalidBody("VAL-2", "name", {"name": "\u00a0" + "n" * 511 + "\u3000"}, "511 characters between two unusual spaces"),
+    InvalidBody("VAL-2", "name", {"name": " " + "n" * NAME_MAX}, f"a space and {NAME_MAX} characters"),
+    InvalidBody("VAL-2", "name", {"name": "n" * NAME_MAX + " "}, f"{NAME_MAX} characters and a space"),
+    InvalidBody(
+        "VAL-2",
+        "name",
+        {"name": "\u00a0" + "n" * (NAME_MAX - 1) + "\u3000"},
+        f"{NAME_MAX - 1} characters between two unusual spaces",
+    ),
 ]
 
 
 @pytest.mark.requirement("VAL-2", "VAL-12")
 @pytest.mark.parametrize("case", _cases("VAL-2") + PADDED_NAMES, ids=_ids(_cases("VAL-2") + PADDED_NAMES))
 @probe(_case)
-def test_name_over_512_gets_422(answer: Answer, case: InvalidBody) -> None:
+def test_name_over_the_maximum_gets_422(answer: Answer, case: InvalidBody) -> None:
     _rejected_unchanged(answer, case, {422})
 
 
-NAME_CLASSES = ("ascii", "two_byte", "three_byte", "astral", "combining")
-
-
-def _exact(cls: str, length: int) -> str:
-    chars = CHARACTER_CLASSES[cls].replace(" ", "")
-    if cls == "combining":  # a base letter, then combining marks: never normalized, one code point each
-        return ("e" + chars * length)[:length]
-    return (chars * length)[:length]
+NAME_CLASSES = strategies.TEXT_BOUNDARY_CLASSES
+#: min, max−1 and max (``strategies.boundaries``).
+NAME_LENGTHS = sorted({b.length for b in strategies.boundaries("name") if b.accepted})
+_exact = strategies.exact_text
 
 
 @pytest.mark.requirement("VAL-3", "SEM-3", "SEM-6")
 @pytest.mark.parametrize("cls", NAME_CLASSES)
-@pytest.mark.parametrize("length", [1, 511, 512])
+@pytest.mark.parametrize("length", NAME_LENGTHS)
 @probe(lambda cls, length: Probe(body={"name": _exact(cls, length)}, lane="name"), kind=LANE)
-def test_name_of_1_to_512_code_points_is_accepted(answer: Answer, settings: Settings, cls: str, length: int) -> None:
+def test_name_within_its_limits_is_accepted(answer: Answer, settings: Settings, cls: str, length: int) -> None:
+    # refusing a name within the limits breaks VAL-3; not storing it exactly, SEM-3
     checks.expect_status("VAL-3", answer.exchange, {200}, f"a name of {length} {cls} code points is accepted")
     stored_in_lane(answer, {"name": _exact(cls, length)}, "SEM-3", settings.collection_id)
 
 
-def _name_513(cls: str) -> InvalidBody:
-    return InvalidBody("VAL-3", "name", {"name": _exact(cls, 513)}, f"a name of 513 {cls} code points")
+def _name_over(cls: str) -> InvalidBody:
+    return InvalidBody("VAL-3", "name", {"name": _exact(cls, NAME_MAX + 1)}, f"a name of {NAME_MAX + 1} {cls} code points")
 
 
 @pytest.mark.requirement("VAL-3", "VAL-12")
 @pytest.mark.parametrize("cls", NAME_CLASSES)
-@probe(lambda cls: _case(_name_513(cls)))
-def test_name_of_513_code_points_is_rejected(answer: Answer, cls: str) -> None:
-    _rejected_unchanged(answer, _name_513(cls), {422})
+@probe(lambda cls: _case(_name_over(cls)))
+def test_name_one_over_the_maximum_in_code_points_is_rejected(answer: Answer, cls: str) -> None:
+    _rejected_unchanged(answer, _name_over(cls), {422})
 
 
 @pytest.mark.requirement("VAL-4", "VAL-12")
@@ -103,20 +108,17 @@ def test_wrong_json_type_gets_422_never_coerced(answer: Answer, case: InvalidBod
     _rejected_unchanged(answer, case, {422})
 
 
-URL_CLASSES = ("ascii", "two_byte", "three_byte", "astral")
-
-
-def _url(cls: str, length: int) -> str:
-    room = length - len(URL_PREFIX)
-    fill = CHARACTER_CLASSES[cls].replace(" ", "") if cls != "ascii" else "abcxyz019"
-    return URL_PREFIX + (fill * room)[:room]
+URL_CLASSES = strategies.URL_BOUNDARY_CLASSES
+#: max−1 and max (``strategies.boundaries``).
+URL_LENGTHS = sorted({b.length for b in strategies.boundaries("cover_image_url") if b.accepted})
+_url = strategies.exact_url
 
 
 @pytest.mark.requirement("VAL-6", "SEM-3", "SEM-6")
 @pytest.mark.parametrize("cls", URL_CLASSES)
-@pytest.mark.parametrize("length", [1023, 1024])
+@pytest.mark.parametrize("length", URL_LENGTHS)
 @probe(lambda cls, length: Probe(body={"cover_image_url": _url(cls, length)}, lane="cover_image_url"), kind=LANE)
-def test_url_up_to_1024_code_points_is_accepted(api: Client, answer: Answer, cls: str, length: int) -> None:
+def test_url_up_to_the_maximum_is_accepted(api: Client, answer: Answer, cls: str, length: int) -> None:
     url = _url(cls, length)
     exchange = answer.exchange
     if exchange.status == 422:  # F5: the target may reject this form of URL; then only if it rejects it short too
@@ -133,9 +135,9 @@ def _long_url(cls: str, length: int) -> InvalidBody:
 
 @pytest.mark.requirement("VAL-6", "VAL-12")
 @pytest.mark.parametrize("cls", URL_CLASSES)
-@pytest.mark.parametrize("length", [1025, 1026, 2048])
+@pytest.mark.parametrize("length", [URL_MAX + 1, URL_MAX + 2, 2 * URL_MAX])
 @probe(lambda cls, length: _case(_long_url(cls, length)))
-def test_url_over_1024_code_points_gets_422(answer: Answer, cls: str, length: int) -> None:
+def test_url_over_the_maximum_gets_422(answer: Answer, cls: str, length: int) -> None:
     _rejected_unchanged(answer, _long_url(cls, length), {422})
 
 
@@ -144,24 +146,24 @@ def _pad(prefix: str, unit: str, length: int) -> str:
 
 
 LONG_URL_FORMS = {
-    "long query": _pad(URL_PREFIX + "c.png?q=", "x", 1025),
-    "percent-escapes": _pad(URL_PREFIX, "%41", 1025),
-    "fragment": _pad(URL_PREFIX + "c.png#", "f", 1025),
-    "data URI": _pad("data:image/png;base64,", "QUFB", 1025),
-    "relative path": _pad("/covers/", "r", 1025),
-    "http with port": _pad("http://cdn.example.com:8080/", "p", 1025),
+    "long query": _pad(URL_PREFIX + "c.png?q=", "x", URL_MAX + 1),
+    "percent-escapes": _pad(URL_PREFIX, "%41", URL_MAX + 1),
+    "fragment": _pad(URL_PREFIX + "c.png#", "f", URL_MAX + 1),
+    "data URI": _pad("data:image/png;base64,", "QUFB", URL_MAX + 1),
+    "relative path": _pad("/covers/", "r", URL_MAX + 1),
+    "http with port": _pad("http://cdn.example.com:8080/", "p", URL_MAX + 1),
 }
 
 
 def _url_form(url: str) -> InvalidBody:
-    assert len(url) == 1025
-    return InvalidBody("VAL-6", "cover_image_url", {"cover_image_url": url}, "a 1025-character URL")
+    assert len(url) == URL_MAX + 1
+    return InvalidBody("VAL-6", "cover_image_url", {"cover_image_url": url}, f"a {URL_MAX + 1}-character URL")
 
 
 @pytest.mark.requirement("VAL-6", "VAL-12")
 @pytest.mark.parametrize("url", LONG_URL_FORMS.values(), ids=LONG_URL_FORMS.keys())
 @probe(lambda url: _case(_url_form(url)))
-def test_url_of_any_form_over_1024_gets_422(answer: Answer, url: str) -> None:
+def test_url_of_any_form_over_the_maximum_gets_422(answer: Answer, url: str) -> None:
     _rejected_unchanged(answer, _url_form(url), {422})
 
 
@@ -253,13 +255,16 @@ def test_422_names_the_field(answer: Answer, case: InvalidBody) -> None:
 # ---- VAL-12: atomicity ------------------------------------------------------------------------
 
 ATOMIC_INVALID = [
-    InvalidBody("VAL-1", "name", {"name": ""}, "empty name"),
-    InvalidBody("VAL-2", "name", {"name": "n" * 513}, "513-character name"),
+    InvalidBody("VAL-1", "name", {"name": "n" * (NAME_MIN - 1)}, f"{NAME_MIN - 1}-character name"),
+    InvalidBody("VAL-2", "name", {"name": "n" * (NAME_MAX + 1)}, f"{NAME_MAX + 1}-character name"),
     InvalidBody("VAL-4", "name", {"name": None}, "null name"),
     InvalidBody("VAL-5", "description", {"description": 5}, "number description"),
-    InvalidBody("VAL-7", "cover_track_id", {"cover_track_id": "track_1"}, "not a track id"),
+    InvalidBody("VAL-7", "cover_track_id", {"cover_track_id": strategies.NOT_TRACK_IDS[1]}, "not a track id"),
     InvalidBody(
-        "VAL-6", "cover_image_url", {"cover_image_url": URL_PREFIX + "a" * (1025 - len(URL_PREFIX))}, "1025-character URL"
+        "VAL-6",
+        "cover_image_url",
+        {"cover_image_url": URL_PREFIX + "a" * (URL_MAX + 1 - len(URL_PREFIX))},
+        f"{URL_MAX + 1}-character URL",
     ),
     InvalidBody("VAL-5", "cover_image_url", {"cover_image_url": False}, "boolean URL"),
 ]
