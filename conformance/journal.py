@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from conformance.fields import FIELD_NAMES, JSON
+from conformance.fields import BODY_FIELDS, FIELD_NAMES, FREE_TEXT_LIMIT, JSON
 
 FORMAT = "conformance-journal/1"
 #: The state folder's name, inside ``--report-dir``.
@@ -214,7 +214,7 @@ def set_aside(path: Path, run_id: str) -> Path:
 RECENT = 16
 #: Longer values are not noted (the note stays small); a collection left holding one is not
 #: recognised by the note, and the run that finds it stops rather than guess.
-LONGEST = 2048
+LONGEST = max(2048, FREE_TEXT_LIMIT, *(spec.max_length or 0 for spec in BODY_FIELDS))
 
 
 class LastWrites:

@@ -258,12 +258,12 @@ class Target:
         """Whether a request with these path ids goes to the configured collection (``None``: the configured id)."""
         return org_id in (None, self.settings.org_id) and collection_id in (None, self.settings.collection_id)
 
-    def _note(self, fields: Mapping[str, JSON], *, stored: bool) -> None:
+    def _note(self, values: Mapping[str, JSON], *, stored: bool) -> None:
         notes = self._last_writes
-        if notes is None or not fields:
+        if notes is None or not values:
             return
         try:
-            notes.note(fields, stored=stored)
+            notes.note(values, stored=stored)
         except (OSError, ValueError) as error:  # not fatal: the mark of suite values still tells them apart
             self._last_writes = None
             self.notes.append(f"could not note the values written ({error}); the journal is intact")

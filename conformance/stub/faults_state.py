@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from conformance import fields
-from conformance.fields import JSON, FieldError
+from conformance.fields import JSON, Constraint, Declarations, FieldError
 from conformance.stub.app import Collection, Rejected, Reply, Request
 from conformance.stub.catalogue import (
     Fault,
@@ -48,14 +48,15 @@ class NullIgnored(Fault):
 
 @fault
 class NameTruncated255(Fault):
-    """SEM-3: the column is ``VARCHAR(255)`` in a non-strict database: longer names are silently cut."""
+    """SEM-3: the column is ``VARCHAR(255)`` in a non-strict database: longer names are silently cut
+    (or, should the spec's maximum be 255 or less, one character under the maximum)."""
 
     name = "name-truncated-255"
     breaks = ("SEM-3",)
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
         super().apply(collection, body)
-        collection.name = collection.name[:255]
+        collection.name = collection.name[: min(255, self.spec("name").limit(Constraint.MAX_LENGTH) - 1)]
 
 
 @fault
@@ -151,8 +152,8 @@ class UpdatedAtSkew(Fault):
     name = "updated-at-skew"
     breaks = ("SEM-7",)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, declarations: Declarations | None = None) -> None:
+        super().__init__(declarations)
         self.replicas = itertools.cycle((timedelta(0), timedelta(seconds=-5)))
 
     def apply(self, collection: Collection, body: Mapping[str, JSON]) -> None:
@@ -325,8 +326,8 @@ class WarmUp500(Fault):
     name = "warm-up-500"
     breaks = ("RESP-3",)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, declarations: Declarations | None = None) -> None:
+        super().__init__(declarations)
         self.counter = itertools.count(1)
         self.counter_lock = threading.Lock()
 
