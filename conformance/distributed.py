@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 KEY = "conformance"
 
 
+def group_of(item: pytest.Item) -> str:
+    """The pytest-xdist group (``--dist loadgroup``) of a test whose requests go in a batch
+    (``@pytest.mark.probe``): the tests of one batch run on one worker; each lane test's cases on one worker."""
+    mark = item.get_closest_marker("probe")
+    if mark is not None and mark.kwargs.get("kind", "rejection") == "lane":
+        return f"conformance-lane-{getattr(item, 'originalname', item.name)}"
+    return "conformance-batch"
+
+
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance import config as cfg
-from conformance import evidence, requirements
-from conformance.results import ExitCode, FreedomObservation, Phase, Planned
+from conformance import requirements
+from conformance.results import FreedomObservation, Planned
 
 if TYPE_CHECKING:  # imported lazily: a project that merely has the package installed pays nothing
     from conformance.run import Run, TestRecord
@@ -77,11 +77,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for rule_id in _rule_ids(item):
             if rule_id not in requirements.BY_ID:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement ID {rule_id!r}")
-        mark = item.get_closest_marker("probe")
-        if mark is not None:  # pytest-xdist (--dist loadgroup) runs the tests of one batch on one worker
-            kind = mark.kwargs.get("kind", "rejection")
-            group = f"conformance-lane-{getattr(item, 'originalname', item.name)}" if kind == "lane" else "conformance-batch"
-            item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("probe") is not None:  # pytest-xdist runs the tests of a batch on one worker
+            from conformance.distributed import group_of
+
+            item.add_marker(pytest.mark.xdist_group(group_of(item)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -106,20 +105,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     run = run_of(item.config)
-    if run is None or not _rule_ids(item):
-        return
-    from conformance.run import TestRecord
+    if run is not None and _rule_ids(item):
+        from conformance.session import begin_test
 
-    record = TestRecord(item.nodeid, _rule_ids(item), evidence.Ledger(_rule_ids(item)))
-    item.stash[_TEST] = record
-    evidence.activate(record.ledger)
-    from conformance.session import interrupted
-
-    interrupted(run)
-    run.check_bounds()
-    if run.stop is not run.stop.NONE:
-        record.not_run = run.stop_message or run.stop.value
-        pytest.skip(f"not run: {record.not_run}")
+        item.stash[_TEST] = begin_test(run, item.nodeid, _rule_ids(item))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -136,22 +125,10 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     run, record = run_of(item.config), item.stash.get(_TEST, None)
-    if run is None or record is None:
-        return report
-    error = call.excinfo.value if call.excinfo is not None else None
-    reason = str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple) else ""
-    record.phases.append(Phase(report.when, report.outcome, error, reason))
-    record.duration += report.duration
-    if run.target is not None and report.when == "call":
-        run.target.client.recorder.take()  # the next test starts with no exchange of this one
-    result = run.judge(record)
-    if report.when == "teardown":
-        evidence.activate(None)
-        report.conformance = result.to_dict()  # type: ignore[attr-defined]  # carried to an xdist controller
-    elif report.when == "call" or report.outcome != "passed":
-        from conformance.summary import shape
+    if run is not None and record is not None:
+        from conformance.session import end_phase
 
-        shape(report, result, run.kind(result), error)
+        end_phase(run, record, report, call.excinfo.value if call.excinfo is not None else None)
     return report
 
 
@@ -169,26 +146,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         yield
     finally:
         run = run_of(session.config)
-        collect_only = bool(session.config.getoption("collectonly", False))
-        if run is not None and not hasattr(session.config, "workerinput") and not collect_only:
-            from conformance.gate import Stop
+        if run is not None and not hasattr(session.config, "workerinput"):  # a pytest-xdist worker's controller decides
+            from conformance.session import finish
 
-            if session.shouldfail or session.shouldstop:
-                run.halt(Stop.EARLY, f"stopped early: {session.shouldfail or session.shouldstop}")
-            xmlpath = session.config.getoption("xmlpath", None)
-            verdict = run.finish(Path(xmlpath) if xmlpath else None)
-            session.exitstatus = int(ExitCode.NOT_JUDGED if run.report_error else verdict.exit_status)
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    run = run_of(config)
-    if run is None or run.verdict is None:
-        return
-    from conformance.summary import lines
-
-    terminalreporter.section("conformance")
-    for text, style in lines(run):
-        terminalreporter.write_line(text, **style)
+            finish(run, session)
 
 
 def observe_freedom(config: pytest.Config, freedom_id: str, side: str, note: str = "", nodeid: str = "") -> None:

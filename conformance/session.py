@@ -3,15 +3,17 @@ config (registered once it starts). The plugin (``conformance.plugin``) calls th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance import config as cfg
+from conformance import evidence
 from conformance.gate import Stop
 from conformance.plugin import RUN
-from conformance.results import ExitCode, Planned, TestResult
-from conformance.run import Run, UsageError
+from conformance.results import ExitCode, Phase, Planned, TestResult
+from conformance.run import Run, TestRecord, UsageError
 
 
 def start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = True) -> Run:
@@ -53,6 +55,49 @@ def start_controller(config: pytest.Config) -> None:
         pytest.exit(f"conformance: {why}", returncode=int(ExitCode.USAGE))
 
 
+def begin_test(run: Run, nodeid: str, rule_ids: tuple[str, ...]) -> TestRecord:
+    """The record of a test about to run, its ledger active; a safe point for signals and the bounds,
+    and the test is skipped as *not run* once the run has stopped."""
+    record = TestRecord(nodeid, rule_ids, evidence.Ledger(rule_ids))
+    evidence.activate(record.ledger)
+    interrupted(run)
+    run.check_bounds()
+    if run.stop is not Stop.NONE:
+        record.not_run = run.stop_message or run.stop.value
+        pytest.skip(f"not run: {record.not_run}")
+    return record
+
+
+def end_phase(run: Run, record: TestRecord, report: pytest.TestReport, error: BaseException | None) -> None:
+    """A phase of a test ended: judge the test so far; its report says the outcome (and, at teardown,
+    carries the result to a pytest-xdist controller)."""
+    reason = str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple) else ""
+    record.phases.append(Phase(report.when, report.outcome, error, reason))
+    record.duration += report.duration
+    if run.target is not None and report.when == "call":
+        run.target.client.recorder.take()  # the next test starts with no exchange of this one
+    result = run.judge(record)
+    if report.when == "teardown":
+        evidence.activate(None)
+        report.conformance = result.to_dict()  # type: ignore[attr-defined]
+    elif report.when == "call" or report.outcome != "passed":
+        from conformance.summary import shape
+
+        shape(report, result, run.kind(result), error)
+
+
+def finish(run: Run, session: pytest.Session) -> None:
+    """Decide, write every report and the JUnit file from the verdict, set the exit status (nothing
+    for ``--collect-only``)."""
+    if session.config.getoption("collectonly", False):
+        return
+    if session.shouldfail or session.shouldstop:
+        run.halt(Stop.EARLY, f"stopped early: {session.shouldfail or session.shouldstop}")
+    xmlpath = session.config.getoption("xmlpath", None)
+    verdict = run.finish(Path(xmlpath) if xmlpath else None)
+    session.exitstatus = int(ExitCode.NOT_JUDGED if run.report_error else verdict.exit_status)
+
+
 def interrupted(run: Run) -> None:
     """A safe point: a signal received since the last one ends the run here."""
     from conformance.safety import PROCESS
@@ -91,6 +136,15 @@ class RunHooks:
 
         if distributed.is_worker(session.config):
             session.config.workeroutput[distributed.KEY] = distributed.worker_facts(self.run)  # type: ignore[attr-defined]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.run.verdict is None:
+            return
+        from conformance.summary import lines
+
+        terminalreporter.section("conformance")
+        for text, style in lines(self.run):
+            terminalreporter.write_line(text, **style)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         from conformance.gate import Stop
