@@ -15,9 +15,13 @@ directory set with ``HYPOTHESIS_STORAGE_DIRECTORY`` is left alone: it is the use
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
+import gzip
+import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +47,32 @@ def keep_hypothesis_storage_in(directory: Path) -> None:
 keep_hypothesis_storage_in(_UNTIL_KNOWN)
 atexit.register(shutil.rmtree, _UNTIL_KNOWN, ignore_errors=True)
 
+#: The code points Python's ``utf-8`` codec encodes (all but the surrogates), and none that fails
+#: to round-trip: hypothesis' table of the codec, as it would write it to its storage directory.
+_UTF8_TABLE = [[[0, 0xD7FF], [0xE000, sys.maxunicode]], []]
+
+
+@functools.cache
+def _seed_codec_table(directory: Path) -> None:
+    """Write hypothesis' table of the ``utf-8`` codec into its storage directory, unless it is there.
+
+    Schemathesis draws text through the codec, and hypothesis works the table out by encoding every
+    code point, about 3 s of CPU, once per storage directory: every run with a new report folder, a
+    CI run on a clean clone always. The table is a fact of Python's codec, so it is written here at
+    once. A table hypothesis cannot read it works out again itself."""
+    from hypothesis.internal.charmap import charmap_file
+
+    path = charmap_file("codec-v2-utf-8")
+    if path.exists():
+        return
+    with contextlib.suppress(OSError):  # a cache: hypothesis works it out when it cannot be written
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with gzip.GzipFile(partial, "wb", mtime=1) as file:
+            file.write(json.dumps(_UTF8_TABLE).encode())
+        os.replace(partial, path)
+
+
 #: Examples per property test of weight 1, by profile.
 EXAMPLES: dict[str, int] = {"quick": 8, "default": 30, "thorough": 300}
 #: The most steps of one run of the stateful model, by profile.
@@ -61,6 +91,7 @@ def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: An
     """Hypothesis settings for one property test: no database, no deadline, one bug reported; its
     caches kept inside the report folder."""
     keep_hypothesis_storage_in(settings.report_dir / ".hypothesis")
+    _seed_codec_table(settings.report_dir / ".hypothesis")
     options: dict[str, Any] = {
         "max_examples": examples(settings, weight),
         "database": None,

@@ -544,3 +544,27 @@ def test_a_broken_server_fails_naming_the_rule(app: StubApp, rule_id: str, tmp_p
     assert re.search(rf"^FAIL\s+{rule_id}\s", output, re.MULTILINE), output
     assert "reproduce: curl" in output
     assert key not in output
+
+
+def test_the_codec_table_written_for_hypothesis_is_the_one_it_works_out(tmp_path: Any) -> None:
+    """``profiles`` writes hypothesis' table of the ``utf-8`` codec (saving 3 s of CPU per new report
+    folder); it must be exactly the table hypothesis works out itself, and read back as that."""
+    import gzip
+
+    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+    from hypothesis.internal import charmap
+
+    from conformance import profiles
+
+    before = storage_directory().path
+    try:
+        set_hypothesis_home_dir(tmp_path / "own")
+        worked_out = [list(map(list, intervals.intervals)) for intervals in charmap.intervals_from_codec.__wrapped__("utf-8")]
+        set_hypothesis_home_dir(tmp_path / "seeded")
+        profiles._seed_codec_table(tmp_path / "seeded")
+        with gzip.GzipFile(charmap.charmap_file("codec-v2-utf-8")) as file:
+            written = json.load(file)
+        read = [list(map(list, intervals.intervals)) for intervals in charmap.intervals_from_codec.__wrapped__("utf-8")]
+    finally:
+        set_hypothesis_home_dir(before)
+    assert written == worked_out == read
