@@ -212,9 +212,19 @@ def set_aside(path: Path, run_id: str) -> Path:
 #: How many values a run last wrote are kept per field: PATCHes sent in parallel may be applied
 #: in another order than they were sent or answered in.
 RECENT = 16
-#: Longer values are not noted (the note stays small); a collection left holding one is not
-#: recognised by the note, and the run that finds it stops rather than guess.
+#: Longer values are noted by their digest and length (:func:`noted`), so the note stays small
+#: whatever a run writes (F16's long descriptions are 68 KiB).
 LONGEST = max(2048, FREE_TEXT_LIMIT, *(spec.max_length or 0 for spec in BODY_FIELDS))
+
+
+def noted(value: JSON) -> JSON:
+    """``value`` as the note keeps it: ``None`` and strings up to :data:`LONGEST` characters as they
+    are, longer strings as ``{"sha256": ..., "length": ...}`` (a field's value is never an object,
+    so the two cannot be confused); any other value as it is (a conformant target stores none)."""
+    if isinstance(value, str) and len(value) > LONGEST:
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        return {"sha256": digest, "length": len(value)}
+    return value
 
 
 class LastWrites:
@@ -247,10 +257,11 @@ class LastWrites:
         with self._lock:
             values = self._values["stored" if stored else "sent"]
             new = False
-            for name, value in fields.items():
+            for name, given in fields.items():
                 kept = values.get(name)
-                if kept is None or not (value is None or (isinstance(value, str) and len(value) <= LONGEST)):
+                if kept is None or not (given is None or isinstance(given, str)):
                     continue
+                value = noted(given)
                 if value in kept:
                     kept.remove(value)
                 else:
@@ -282,7 +293,9 @@ def written_values(path: Path, run_id: str) -> dict[str, list[JSON]]:
 
 def holds_only_written(current: Mapping[str, JSON], original: Mapping[str, JSON], written: Mapping[str, list[JSON]]) -> bool:
     """Whether every field of ``current`` holds its original value or one the run wrote there."""
-    return all(current.get(name) == original.get(name) or current.get(name) in written.get(name, ()) for name in FIELD_NAMES)
+    return all(
+        current.get(name) == original.get(name) or noted(current.get(name)) in written.get(name, ()) for name in FIELD_NAMES
+    )
 
 
 def _write_atomically(path: Path, text: str, *, durable: bool) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conformance import config, journal
-from conformance.client import Client, TargetError
+from conformance.client import MISSING, Client, TargetError
 from conformance.strategies import URL_PREFIX
 from conformance.stub import RunningStub
 from conformance.stub.app import Reply, Request
@@ -311,6 +311,40 @@ def test_a_journal_is_put_back_when_its_run_was_killed_with_a_patch_in_flight(tm
         assert target.preflight() == app.original
         target.restore()
     assert app.fields() == app.original
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["JSON body", "raw bytes"])
+def test_a_journal_is_put_back_when_its_run_was_killed_with_a_long_value_in_flight(tmp_path: Path, raw: bool) -> None:
+    """F16's long descriptions (68 KiB, longer than any value the note keeps as it is) are noted by
+    their digest: the next run still tells them from anyone else's."""
+    app = AnswersLate()
+    long = "no mark in 68 KiB " * 4096
+    assert len(long) > journal.LONGEST
+    with serving(app) as make:
+        killed = make(tmp_path, request_timeout="0.5")
+        killed.preflight()
+        app.late = True
+        content = json.dumps({"description": long}).encode() if raw else None
+        with pytest.raises(TargetError):
+            killed.client.send("PATCH", body=MISSING if raw else {"description": long}, content=content)
+        assert app.fields()["description"] == long
+        assert len(journal.last_path(killed.journal_path).read_bytes()) < 8192, "the note keeps a digest, not the value"
+        _abandon(killed)
+        app.late = False
+        target = make(tmp_path)
+        assert target.preflight() == app.original
+        target.restore()
+    assert app.fields() == app.original
+
+
+def test_a_long_value_is_noted_by_digest_and_length_and_others_as_they_are() -> None:
+    long = "\ud800" + "x" * journal.LONGEST  # a lone surrogate too: the note is written whatever a field holds
+    digest = journal.noted(long)
+    assert isinstance(digest, dict)
+    assert digest["length"] == journal.LONGEST + 1
+    assert journal.noted(long[:-1] + "y") != digest
+    assert journal.noted("x" * journal.LONGEST) == "x" * journal.LONGEST
+    assert journal.noted(None) is None
 
 
 def test_a_journal_is_put_back_when_its_run_left_what_the_target_answered_not_what_it_sent(tmp_path: Path) -> None:
