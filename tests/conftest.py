@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.stub.app import Seed
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,3 +65,22 @@ def run_suite(*args: str, env: Mapping[str, str] | None = None, timeout: float =
         check=False,
     )
     return SuiteRun(completed.returncode, completed.stdout, completed.stderr)
+
+
+def target_options(seed: Seed, *, foreign: bool = True) -> list[str]:
+    """The suite's command-line options that point at a stub seeded with ``seed`` (its tracks, and its
+    foreign tenant unless ``foreign`` is false)."""
+    args = [
+        "--base-url",
+        seed.base_url,
+        "--api-key",
+        seed.api_key,
+        "--org-id",
+        seed.org_id,
+        "--collection-id",
+        seed.collection_id,
+    ]
+    if foreign:
+        args += ["--foreign-org-id", seed.foreign_org_id, "--foreign-collection-id", seed.foreign_collection_id]
+        args += ["--foreign-api-key", seed.foreign_api_key]
+    return args + [option for track in seed.track_ids for option in ("--track-id", track)]

@@ -15,6 +15,8 @@ from conformance.fields import FIELD_NAMES, JSON, NULLABLE_FIELDS, FieldError
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Collection, Rejected, Reply, Request
 
+from .conftest import target_options
+
 
 class Kept(StubApp):
     """The reference stub, which notes every request and can answer slowly (so a run lasts long enough
@@ -109,10 +111,4 @@ class NeverKept(Kept):
 
 def options(app: StubApp, stub: RunningStub) -> list[str]:
     """The suite's command-line options that point at ``app`` served by ``stub``."""
-    seed = app.seed(stub.base_url)
-    args = ["--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id]
-    args += ["--collection-id", seed.collection_id, "--foreign-org-id", seed.foreign_org_id]
-    args += ["--foreign-collection-id", seed.foreign_collection_id, "--foreign-api-key", seed.foreign_api_key]
-    for track in seed.track_ids:
-        args += ["--track-id", track]
-    return args
+    return target_options(app.seed(stub.base_url))

@@ -14,6 +14,8 @@ from conformance.fields import JSON
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
 
+from .conftest import target_options
+
 #: An API key that must never appear in any output or file of a run.
 CANARY = "sk_canary_4f1d9a7b2c6e8d0f3a5b"
 
@@ -70,15 +72,7 @@ class Slow(CanaryKey):
 def served(app: StubApp) -> Iterator[list[str]]:
     """Serve ``app`` on loopback; yields the suite's command-line options that point at it."""
     with RunningStub(app) as stub:
-        seed = app.seed(stub.base_url)
-        args = [
-            "--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id,
-            "--collection-id", seed.collection_id, "--foreign-org-id", seed.foreign_org_id,
-            "--foreign-collection-id", seed.foreign_collection_id, "--foreign-api-key", seed.foreign_api_key,
-        ]  # fmt: skip
-        for track in seed.track_ids:
-            args += ["--track-id", track]
-        yield args
+        yield target_options(app.seed(stub.base_url))
 
 
 class AnyKeyAccepted(CanaryKey):

@@ -13,7 +13,7 @@ import pytest
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.faults import FAULTS, VARIANTS
 
-from .conftest import run_suite
+from .conftest import run_suite, target_options
 
 
 def _report(directory: Path) -> dict[str, Any]:
@@ -83,16 +83,6 @@ def test_more_workers_than_collections_is_a_usage_error(tmp_path: Path) -> None:
     app = Counted()
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
-        args = [
-            "--base-url",
-            seed.base_url,
-            "--api-key",
-            seed.api_key,
-            "--org-id",
-            seed.org_id,
-            "--collection-id",
-            seed.collection_id,
-        ]
-        run = run_suite(*args, "-n", "2", "--report-dir", str(tmp_path), timeout=300)
+        run = run_suite(*target_options(seed, foreign=False), "-n", "2", "--report-dir", str(tmp_path), timeout=300)
     assert run.returncode == 4, run.output[-3000:]
     assert "each worker changes a collection of its own" in run.output

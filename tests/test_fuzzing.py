@@ -25,7 +25,7 @@ from conformance.fields import JSON, FieldSpec
 from conformance.fuzzing import ANY_2XX, ANY_4XX, Case, Expectation
 from conformance.stub import RunningStub, StubApp, variants
 
-from .conftest import run_suite
+from .conftest import run_suite, target_options
 
 TRACKS = ("mtrack_8d2e1f6a3c9b", "mtrack_1b7c4e9d2a05")
 NAME_MAX = fields.NAME.limit(fields.Constraint.MAX_LENGTH)
@@ -524,9 +524,7 @@ class NameMaxOffByAHundred(StubApp):
 def _run_against(app: StubApp, *extra: str) -> tuple[int, str, str]:
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
-        args = ["--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id]
-        args += ["--collection-id", seed.collection_id, *(a for t in seed.track_ids for a in ("--track-id", t))]
-        run = run_suite(*args, "-k", "schemathesis", "--seed", "3", *extra)
+        run = run_suite(*target_options(seed, foreign=False), "-k", "schemathesis", "--seed", "3", *extra)
     return run.returncode, run.output, seed.api_key
 
 

@@ -23,6 +23,7 @@ from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
 
 from .conftest import ROOT, clean_environ, run_suite
+from .journal_targets import options
 
 #: Runs pytest with Ctrl-C delivered as KeyboardInterrupt even when this test process ignores SIGINT
 #: (a background job of a non-interactive shell does, and its children inherit that).
@@ -72,16 +73,6 @@ class Watched(StubApp):
             if self.hold:
                 self.release.wait(60)
         return reply
-
-
-def options(app: StubApp, stub: RunningStub) -> list[str]:
-    seed = app.seed(stub.base_url)
-    args = ["--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id]
-    args += ["--collection-id", seed.collection_id, "--foreign-org-id", seed.foreign_org_id]
-    args += ["--foreign-collection-id", seed.foreign_collection_id, "--foreign-api-key", seed.foreign_api_key]
-    for track in seed.track_ids:
-        args += ["--track-id", track]
-    return args
 
 
 def test_a_failing_full_run_restores_the_collection_changes_nothing_else_and_sends_only_get_patch_and_probes(

@@ -296,39 +296,30 @@ class AnswersLate(Kept):
         return reply
 
 
-def test_a_journal_is_put_back_when_its_run_was_killed_with_a_patch_in_flight(tmp_path: Path) -> None:
+#: Longer than any value the note keeps as it is (F16's long descriptions are 68 KiB).
+LONG = "no mark in 68 KiB " * 4096
+
+
+@pytest.mark.parametrize(
+    ("body", "raw"),
+    [({"name": "y" * 30, "description": "no mark here"}, False), ({"description": LONG}, False), ({"description": LONG}, True)],
+    ids=["short values", "a 68 KiB value", "a 68 KiB value in raw bytes"],
+)
+def test_a_journal_is_put_back_when_its_run_was_killed_with_a_patch_in_flight(
+    tmp_path: Path, body: dict[str, str], raw: bool
+) -> None:
+    """The note is written before the PATCH is sent; a long value is noted by its digest, so the next
+    run still tells it from anyone else's."""
     app = AnswersLate()
     with serving(app) as make:
         killed = make(tmp_path, request_timeout="0.5")
         killed.preflight()
         app.late = True
+        content = json.dumps(body).encode() if raw else None
         with pytest.raises(TargetError):  # stored, but the answer never came (as if the run was killed)
-            killed.client.patch({"name": "y" * 30, "description": "no mark here"})
-        assert app.fields()["name"] == "y" * 30
-        _abandon(killed)
-        app.late = False
-        target = make(tmp_path)
-        assert target.preflight() == app.original
-        target.restore()
-    assert app.fields() == app.original
-
-
-@pytest.mark.parametrize("raw", [False, True], ids=["JSON body", "raw bytes"])
-def test_a_journal_is_put_back_when_its_run_was_killed_with_a_long_value_in_flight(tmp_path: Path, raw: bool) -> None:
-    """F16's long descriptions (68 KiB, longer than any value the note keeps as it is) are noted by
-    their digest: the next run still tells them from anyone else's."""
-    app = AnswersLate()
-    long = "no mark in 68 KiB " * 4096
-    assert len(long) > journal.LONGEST
-    with serving(app) as make:
-        killed = make(tmp_path, request_timeout="0.5")
-        killed.preflight()
-        app.late = True
-        content = json.dumps({"description": long}).encode() if raw else None
-        with pytest.raises(TargetError):
-            killed.client.send("PATCH", body=MISSING if raw else {"description": long}, content=content)
-        assert app.fields()["description"] == long
-        assert len(journal.last_path(killed.journal_path).read_bytes()) < 8192, "the note keeps a digest, not the value"
+            killed.client.send("PATCH", body=MISSING if raw else body, content=content)
+        assert {name: app.fields()[name] for name in body} == body
+        assert len(journal.last_path(killed.journal_path).read_bytes()) < 8192, "the note keeps a digest, not a long value"
         _abandon(killed)
         app.late = False
         target = make(tmp_path)
@@ -338,6 +329,7 @@ def test_a_journal_is_put_back_when_its_run_was_killed_with_a_long_value_in_flig
 
 
 def test_a_long_value_is_noted_by_digest_and_length_and_others_as_they_are() -> None:
+    assert len(LONG) > journal.LONGEST
     long = "\ud800" + "x" * journal.LONGEST  # a lone surrogate too: the note is written whatever a field holds
     digest = journal.noted(long)
     assert isinstance(digest, dict)

@@ -16,7 +16,8 @@ import pytest
 from conformance.stub import RunningStub
 
 from .conftest import ROOT, clean_environ
-from .test_interrupt import Watched, options
+from .journal_targets import options
+from .test_interrupt import Watched
 
 #: ``conformance run``, with Ctrl-C delivered even when this test process ignores SIGINT (a background
 #: job of a non-interactive shell does, and its children inherit that).

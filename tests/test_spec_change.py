@@ -31,7 +31,7 @@ from conformance.stub.app import Request
 from conformance.stub.faults import CATALOGUE, FAULTS
 
 from . import mutation_support as mutation
-from .conftest import ROOT, run_suite
+from .conftest import ROOT, run_suite, target_options
 
 NAME_MAX = fields.NAME.limit(Constraint.MAX_LENGTH)
 URL_MAX = fields.COVER_IMAGE_URL.limit(Constraint.MAX_LENGTH)
@@ -246,19 +246,17 @@ def test_a_server_keeping_the_page_limits_fails_naming_val_2_and_val_6(checkout:
     assert (app.spec("name").max_length, app.spec("cover_image_url").max_length) == (NAME_MAX, URL_MAX)
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
-        args = [
-            "--base-url",
-            seed.base_url,
-            "--api-key",
-            seed.api_key,
-            "--org-id",
-            seed.org_id,
-            "--collection-id",
-            seed.collection_id,
-        ]
-        args += [a for track in seed.track_ids for a in ("--track-id", track)]
         run = run_suite(
-            *args, "--profile", "quick", "--seed", "0", "-k", "test_validation", "--report-dir", str(tmp_path), cwd=checkout
+            *target_options(seed, foreign=False),
+            "--profile",
+            "quick",
+            "--seed",
+            "0",
+            "-k",
+            "test_validation",
+            "--report-dir",
+            str(tmp_path),
+            cwd=checkout,
         )
     assert run.returncode == 1, run.output[-3000:]
     for rule_id in ("VAL-2", "VAL-6"):
