@@ -230,10 +230,6 @@ class Client:
         #: exchanges and in every log record of the process.
         self.redactor = Redactor(settings.secrets())
         redact_logs(self.redactor)
-        timeout = httpx.Timeout(settings.request_timeout)
-        limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-        # No cookie jar: a cookie set in answer to one key must never authenticate another request.
-        no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._failures = 0  # transport failures in a row
         #: Set when a violation moved the collection's identity beyond repair (``suite.support.repair_identity``).
         self.corrupted = ""
@@ -244,19 +240,36 @@ class Client:
         self.down = ""
         #: Once down, refuse further requests at once (the tests' requests); the restore turns it off to try anyway.
         self.fail_fast = True
+        self._http = self._new_http(keep_alive=True)
+        #: The second try of a broken answer goes on a new connection, never on one the pool kept: once
+        #: a target has died, every kept connection breaks alike, and that is a dead target, not its answer.
+        self._once: httpx.Client | None = None
+        self._once_lock = threading.Lock()
+
+    def _new_http(self, *, keep_alive: bool) -> httpx.Client:
+        settings = self.settings
         credentials = settings.credentials
         auth = None if credentials is None else httpx.BasicAuth(credentials.username.reveal(), credentials.password.reveal())
-        self._http = httpx.Client(
+        # No cookie jar: a cookie set in answer to one key must never authenticate another request.
+        no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        client = httpx.Client(
             base_url=settings.base_url,
-            timeout=timeout,
-            limits=limits,
+            timeout=httpx.Timeout(settings.request_timeout),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16 if keep_alive else 0),
             follow_redirects=False,
             cookies=no_cookies,
             auth=auth,
             # only what the client decompresses itself, with a bound (see conformance.transport)
             headers={"Accept-Encoding": transport.ACCEPT_ENCODING},
         )
-        transport.bound_exchanges(self._http)
+        transport.bound_exchanges(client)
+        return client
+
+    def _without_kept_connections(self) -> httpx.Client:
+        with self._once_lock:
+            if self._once is None:
+                self._once = self._new_http(keep_alive=False)
+            return self._once
 
     def fresh_budget(self, seconds: float | None, what: str = "the restore") -> None:
         """Bound what follows on its own: from now on no request is sent, and none goes on, past
@@ -267,6 +280,8 @@ class Client:
 
     def close(self) -> None:
         self._http.close()
+        if self._once is not None:
+            self._once.close()
 
     def _note_failure(self, error: TargetError) -> None:
         """Count a refused connection or a timeout; :data:`DOWN_AFTER` in a row mean the target is down."""
@@ -400,10 +415,11 @@ class Client:
             try:
                 with transport.exchange_deadline(deadline):
                     extensions = None if target is None else {"target": target}
-                    request = self._http.build_request(
+                    http = self._http if broken == 0 else self._without_kept_connections()
+                    request = http.build_request(
                         method, url, content=content, headers=headers, timeout=timeout, extensions=extensions
                     )
-                    response = self._http.send(request, stream=True)
+                    response = http.send(request, stream=True)
                     try:
                         body = transport.read_body(response)
                     finally:
@@ -416,7 +432,7 @@ class Client:
                 raise self._broken(where, method, url, content, headers, why) from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.DecodingError) as error:
                 broken += 1
-                if broken < 2:  # a keep-alive connection the target closed meanwhile: once more, on a fresh one
+                if broken < 2:  # a keep-alive connection the target closed meanwhile: once more, on a new one
                     continue
                 raise self._broken(where, method, url, content, headers, self._cause(error)) from None
             except httpx.TimeoutException as error:

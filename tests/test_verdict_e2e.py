@@ -141,9 +141,11 @@ def _export_lines(process: subprocess.Popen[str]) -> dict[str, str]:
 
 def test_a_target_that_stops_mid_run_ends_it_within_seconds_not_judged(tmp_path: Path) -> None:
     """The target is killed 3 s into the run: the run ends within 15 s, exit 3 with one line naming the
-    URL and when it stopped answering, and no test that could not reach it is a JUnit <failure>."""
+    URL and when it stopped answering, and no test that could not reach it is a JUnit <failure>. The
+    stub answers after 20 ms, as a remote server does, so that the run lasts well past 3 s however
+    fast the machine (on loopback a quick run may be over by then)."""
     stub = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "stub", "--port", "0"],
+        [sys.executable, "-m", "conformance", "stub", "--port", "0", "--latency-ms", "20"],
         cwd=ROOT, env=clean_environ(), stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
