@@ -441,7 +441,7 @@ def _tenant(raw: RawOptions) -> ForeignTenant | None:
     return ForeignTenant(_id(raw, "foreign_org_id", str(org)), _id(raw, "foreign_collection_id", str(collection)), key)
 
 
-def _base_url(raw: RawOptions, text: str) -> tuple[str, UrlCredentials | None]:
+def _base_url(text: str) -> tuple[str, UrlCredentials | None]:
     """The base URL without its credentials, and the credentials; refused (one line) when the HTTP
     client could not use it as the base of the endpoint's path."""
     import httpx
@@ -550,7 +550,7 @@ def load(
             stub_fault=fault,
             **common,
         )
-    base_url, credentials = _base_url(raw, base_url)
+    base_url, credentials = _base_url(base_url)
     from conformance.guard import production_reason
 
     production = production_reason(str(raw.get("base_url")))

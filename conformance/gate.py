@@ -184,7 +184,7 @@ def decide(facts: Facts) -> Verdict:
         exit_status=code,
         word=WORDS[code],
         summary=summary,
-        notes=tuple(_notes(facts, code, restore_failed)),
+        notes=tuple(_notes(facts, restore_failed)),
         rules=statuses,
         tests=tuple(TestStatus(t, kind_of(t, facts.accepted)) for t in facts.tests),
         baseline=_baseline(facts.accepted, rules),
@@ -197,7 +197,7 @@ def _status(rule: RuleResult, accepted: Mapping[str, str]) -> RuleStatus:
     return RuleStatus(rule, rule.outcome.value)
 
 
-def _notes(facts: Facts, code: ExitCode, restore_failed: bool) -> list[str]:
+def _notes(facts: Facts, restore_failed: bool) -> list[str]:
     notes = []
     if restore_failed and facts.restore is not None:
         notes.append(facts.restore.message)  # loud: it leads, and says where the original values are
