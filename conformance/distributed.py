@@ -22,13 +22,93 @@ if TYPE_CHECKING:
 KEY = "conformance"
 
 
-def group_of(item: pytest.Item) -> str:
-    """The pytest-xdist group (``--dist loadgroup``) of a test whose requests go in a batch
-    (``@pytest.mark.probe``): the tests of one batch run on one worker; each lane test's cases on one worker."""
+#: The group of a long test (``@pytest.mark.long``): one of its own, which the scheduler sends alone.
+LONG = "conformance-long-"
+
+
+def group_of(item: pytest.Item) -> str | None:
+    """The pytest-xdist group (``--dist loadgroup``) of a test, if it has one: the tests of one batch
+    (``@pytest.mark.probe``) run on one worker, each lane test's cases on one worker; a long test
+    (``@pytest.mark.long``) is a group of its own, which :class:`LongAlone` hands out alone."""
+    if item.get_closest_marker("long") is not None:
+        return LONG + getattr(item, "originalname", item.name)
     mark = item.get_closest_marker("probe")
-    if mark is not None and mark.kwargs.get("kind", "rejection") == "lane":
+    if mark is None:
+        return None
+    if mark.kwargs.get("kind", "rejection") == "lane":
         return f"conformance-lane-{getattr(item, 'originalname', item.name)}"
     return "conformance-batch"
+
+
+def _length(item: pytest.Item) -> int:
+    """How many requests one after another a test sends, by its ``long`` mark (0 unmarked)."""
+    mark = item.get_closest_marker("long")
+    return 0 if mark is None else int(mark.args[0])
+
+
+def make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """The controller's scheduling: ``loadgroup``, with the long tests alone (:class:`LongAlone`)."""
+    from xdist.scheduler import LoadGroupScheduling
+
+    class LongAlone(LoadGroupScheduling):  # type: ignore[misc]
+        """pytest-xdist's ``loadgroup``, except that a worker running a long test is given as little as
+        it can be until it is done: whatever it is given waits behind it, while other workers idle. The
+        workers order the long tests first, the longest first (:class:`_GroupIds`), so that they start
+        at once on as many workers, and the rest is shared out beside them.
+
+        A worker starts a test only once it knows the next one (or that there is none), so a worker
+        whose only test left is a long one is given one more unit: the last queued, a single test."""
+
+        def _reschedule(self, node: Any) -> None:
+            work = self.assigned_work.get(node, {})
+            pending = [scope for scope, tests in work.items() if not all(tests.values())]
+            if node.shutting_down or not self.workqueue or not any(scope.startswith(LONG) for scope in pending):
+                super()._reschedule(node)
+            elif self._pending_of(work) < 2:
+                self.workqueue.move_to_end(next(reversed(self.workqueue)), last=False)
+                self._assign_work_unit(node)
+
+    return LongAlone(config, log)
+
+
+def group_batches(config: pytest.Config) -> None:
+    """Make pytest-xdist send the tests of a batch (:func:`group_of`) to one worker.
+
+    ``-n N`` alone means ``--dist load``, which the controller turns into ``loadgroup``. A worker parses
+    the command line again, where no ``--dist loadgroup`` is written, and would leave the group out of
+    its tests' ids: the controller would then spread a batch's tests over every worker, and each worker
+    would send the whole batch for the few tests it runs. The controller tells it (:func:`tell_worker`)."""
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+        config.option.loadscopereorder = False  # the order the workers give (long tests first), not the largest group first
+    if is_worker(config) and config.workerinput.get(KEY + "_loadgroup"):  # type: ignore[attr-defined]
+        config.option.loadgroup = True
+        config.pluginmanager.register(_GroupIds(), "conformance-group-ids")
+
+
+class _GroupIds:
+    """A worker's tests carry their group in their id (``...::test_x[p]@group``): that is how the
+    controller's ``loadgroup`` scheduling sees the group. pytest-xdist writes it to ``item._nodeid``,
+    which pytest 9.2 no longer reads (an item's id is ``item._id``); then this writes it there.
+
+    The tests marked ``long`` (a property test: many requests one after another) come first, the
+    longest first, so that the controller hands them out first, one to a worker (:func:`make_scheduler`),
+    and the rest runs beside them; every worker orders its tests alike, as pytest-xdist requires."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest-xdist's
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: -_length(item))  # stable: otherwise as collected
+        for item in items:
+            groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+            if groups and "@" not in item.nodeid.rpartition("]")[2]:
+                from _pytest.nodeid import NodeId  # pytest >= 9.2, the only one where pytest-xdist's way fails
+
+                item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+def tell_worker(node: Any) -> None:
+    """On the controller, before a worker starts: whether its tests carry their group (see :func:`group_batches`)."""
+    node.workerinput[KEY + "_loadgroup"] = node.config.getvalue("dist") == "loadgroup"
 
 
 def is_worker(config: pytest.Config) -> bool:

@@ -47,14 +47,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(*ids): the CONTRACT.md rule(s) a conformance test checks")
     config.addinivalue_line(
+        "markers", "long(n): a conformance test of about n requests one after another; pytest-xdist starts it first"
+    )
+    config.addinivalue_line(
         "markers", "probe(factory, kind='rejection'): the requests a conformance test judges, sent in a batch"
     )
     if _targets_suite(config):  # signals are handled from the start: they may land during the imports
         from conformance.safety import PROCESS
 
         PROCESS.install()
-        if getattr(config.option, "dist", "no") == "load":  # pytest-xdist -n: the tests of a batch share a worker
-            config.option.dist = "loadgroup"
+        from conformance import distributed, garbage
+
+        garbage.freeze()  # the imports, kept to the end of the run
+        distributed.group_batches(config)
 
 
 def _targets_suite(config: pytest.Config) -> bool:
@@ -67,6 +72,12 @@ def _targets_suite(config: pytest.Config) -> bool:
     return False
 
 
+def _nodeid(item: pytest.Item) -> str:
+    """The test's id as the run reports it: without the group pytest-xdist may append (``@conformance-batch``)."""
+    head, at, group = item.nodeid.rpartition("@")
+    return head if at and group.startswith("conformance-") and "]" not in group else item.nodeid
+
+
 def _rule_ids(item: pytest.Item) -> tuple[str, ...]:
     return tuple(rule_id for mark in item.iter_markers(MARKER) for rule_id in mark.args)
 
@@ -77,18 +88,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for rule_id in _rule_ids(item):
             if rule_id not in requirements.BY_ID:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement ID {rule_id!r}")
-        if item.get_closest_marker("probe") is not None:  # pytest-xdist runs the tests of a batch on one worker
+        if item.get_closest_marker("probe") or item.get_closest_marker("long"):  # see conformance.distributed
             from conformance.distributed import group_of
 
             item.add_marker(pytest.mark.xdist_group(group_of(item)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    planned = [Planned(item.nodeid, _rule_ids(item)) for item in session.items if _rule_ids(item)]
+    planned = [Planned(_nodeid(item), _rule_ids(item)) for item in session.items if _rule_ids(item)]
     if planned and run_of(session.config) is None:
         from conformance.session import start
 
         start(session.config, planned)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, on the controller, before a worker starts: tell it the tests of a batch share a worker."""
+    if _targets_suite(node.config):
+        from conformance import distributed
+
+        distributed.tell_worker(node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist, on the controller: the run's ``loadgroup`` scheduling, with long tests alone."""
+    if _targets_suite(config) and config.getvalue("dist") == "loadgroup":
+        from conformance import distributed
+
+        return distributed.make_scheduler(config, log)
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its workers
@@ -108,7 +138,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if run is not None and _rule_ids(item):
         from conformance.session import begin_test
 
-        item.stash[_TEST] = begin_test(run, item.nodeid, _rule_ids(item))
+        item.stash[_TEST] = begin_test(run, _nodeid(item), _rule_ids(item))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -170,9 +200,9 @@ def _observe_freedom_fixture(request: pytest.FixtureRequest) -> Callable[..., No
     def observe(freedom_id: str, side: str, note: str = "") -> None:
         record = request.node.stash.get(_TEST, None)
         if record is None:
-            observe_freedom(request.config, freedom_id, side, note, request.node.nodeid)
+            observe_freedom(request.config, freedom_id, side, note, _nodeid(request.node))
         else:
             requirements.check_freedom(freedom_id, side)
-            record.freedoms.append(FreedomObservation(freedom_id, side, note, request.node.nodeid))
+            record.freedoms.append(FreedomObservation(freedom_id, side, note, _nodeid(request.node)))
 
     return observe

@@ -27,6 +27,9 @@ def start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = T
         pytest.exit(f"conformance: {error}", returncode=int(ExitCode.USAGE))
     config.stash[RUN] = run
     config.pluginmanager.register(RunHooks(run), "conformance-run")
+    from conformance import garbage
+
+    garbage.freeze()  # the collected tests, kept to the end of the run
     from conformance.safety import PROCESS
 
     PROCESS.install()

@@ -26,7 +26,7 @@ import json
 import shlex
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,9 @@ class Target:
         self._outcome: str | RestoreFailed | None = None
         #: A PATCH of the collection was accepted: a read that shows the original values may be a cached one.
         self.changed = False
+        #: Work to do while the preflight watches the collection, given the instant the watch ends
+        #: (``conformance.warmup``); the watch then waits what is left.
+        self.meanwhile: Callable[[float], None] | None = None
 
     # ---- before the first change ---------------------------------------------------------------
 
@@ -220,7 +223,10 @@ class Target:
 
     def _watch(self, document: dict[str, JSON]) -> dict[str, JSON]:
         """Read again after a moment: a collection that changes meanwhile is someone else's work in progress."""
-        time.sleep(WATCH_SECONDS)
+        deadline = time.monotonic() + WATCH_SECONDS
+        if self.meanwhile is not None:
+            self.meanwhile(deadline)
+        time.sleep(max(0.0, deadline - time.monotonic()))
         again = self._read()
         moved = [name for name in fields.FIELD_NAMES if again.get(name) != document.get(name)]
         if _instant(again.get("updated_at")) != _instant(document.get("updated_at")):

@@ -4,6 +4,7 @@ of reports, and every collection restored."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ def test_two_workers_give_the_verdict_one_process_gives(fault: str | None, code:
     if fault == "patch-as-put":
         assert next(r for r in document["rules"] if r["id"] == "SEM-1")["status"] == "fail"
     assert run.output.count("PASS: " if code == 0 else "FAIL: ") == 1, "one verdict, printed once"
+    for name in ("junit.xml", "conformance.json", "conformance.md"):
+        assert "@conformance-" not in (tmp_path / name).read_text(encoding="utf-8"), "ids as one process reports them"
 
 
 class Counted(StubApp):
@@ -77,6 +80,31 @@ def test_each_worker_changes_its_own_collection_and_restores_it(tmp_path: Path) 
     assert touched == set(ids), "each worker changed a collection of its own"
     assert "collection restored and verified" in run.output
     assert all(cid in run.output for cid in ids)
+
+
+def _requests(output: str) -> int:
+    found = re.search(r"^requests: (\d+) sent to the target", output, re.MULTILINE)
+    assert found is not None, output[-3000:]
+    return int(found.group(1))
+
+
+def test_a_batch_is_sent_once_by_the_worker_that_runs_its_tests(tmp_path: Path) -> None:
+    """The tests of a batch run on one worker (pytest-xdist ``loadgroup``), which sends the batch once:
+    two workers send about what one process sends, not the batch once per worker."""
+    app = Counted()
+    ids = app.add_collections(2)
+    with RunningStub(app) as stub:
+        seed = app.seed(stub.base_url)
+        args = ["--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id]
+        args += [*(o for t in seed.track_ids for o in ("--track-id", t)), "--profile", "quick", "--seed", "0"]
+        args += ["-k", "test_validation"]  # a batch of about 130 refused requests, a lane, and a few sequential tests
+        alone = run_suite(*args, "--collection-id", ids[0], "--report-dir", str(tmp_path / "alone"), timeout=300)
+        workers = run_suite(*args, "--collection-id", ids[0], "--collection-id", ids[1], "-n", "2",
+                            "--report-dir", str(tmp_path / "workers"), timeout=300)  # fmt: skip
+    assert alone.returncode == 0, alone.output[-3000:]
+    assert workers.returncode == 0, workers.output[-3000:]
+    one, two = _requests(alone.output), _requests(workers.output)
+    assert two < 1.25 * one + 30, f"two workers sent {two} requests, one process {one}: a batch was sent more than once"
 
 
 def test_more_workers_than_collections_is_a_usage_error(tmp_path: Path) -> None:

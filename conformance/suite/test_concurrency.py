@@ -27,6 +27,7 @@ def _round(api: Client, bodies: list[dict[str, JSON]]) -> list[Exchange]:
         return list(pool.map(send, bodies))
 
 
+@pytest.mark.long(45)  # requests one after another, default profile
 @pytest.mark.requirement("SEM-8", "SEM-6")
 def test_concurrent_patches_of_different_fields_are_all_applied(api: Client, settings: Settings) -> None:
     if settings.rate_limit is not None:

@@ -275,6 +275,7 @@ def test_read_only_fields_are_never_applied(api: Client, sent: dict[str, JSON], 
         checks.fields_equal("VAL-12", "a rejected body applies nothing", {"name": before["name"]}, after, exchange)
 
 
+@pytest.mark.long(60)  # requests one after another, default profile
 @pytest.mark.requirement("SEM-6", "SEM-1", "SEM-2", "SEM-3")
 def test_200_body_is_the_stored_state(api: Client, settings: Settings) -> None:
     @profiles.property_test(settings)

@@ -136,6 +136,7 @@ def _nothing() -> Exchange:  # pragma: no cover - a read always records an excha
     raise RuntimeError("no exchange recorded")
 
 
+@pytest.mark.long(200)  # requests one after another, default profile
 @pytest.mark.requirement("SEM-1", "SEM-2", "SEM-5", "SEM-6", "SEM-7", "VAL-12")
 def test_target_follows_the_model(api: Client, settings: Settings) -> None:
     model = machine(api, settings)
