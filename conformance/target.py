@@ -223,17 +223,19 @@ class Target:
 
     def _watch(self, document: dict[str, JSON]) -> dict[str, JSON]:
         """Read again after a moment: a collection that changes meanwhile is someone else's work in progress."""
-        deadline = time.monotonic() + WATCH_SECONDS
-        if self.meanwhile is not None:
+        started = time.monotonic()
+        deadline = started + WATCH_SECONDS
+        if self.meanwhile is not None:  # at least WATCH_SECONDS, longer when the work takes longer
             self.meanwhile(deadline)
         time.sleep(max(0.0, deadline - time.monotonic()))
         again = self._read()
+        watched = time.monotonic() - started
         moved = [name for name in fields.FIELD_NAMES if again.get(name) != document.get(name)]
         if _instant(again.get("updated_at")) != _instant(document.get("updated_at")):
             moved.append("updated_at")
         if moved:
             raise InUse(
-                f"the collection changed while this run watched it for {WATCH_SECONDS:g} s ({', '.join(moved)}): another "
+                f"the collection changed while this run watched it for {watched:.1f} s ({', '.join(moved)}): another "
                 "run or someone else is changing it; nothing was changed: run again when it is left alone"
             )
         return again
