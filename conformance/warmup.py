@@ -2,9 +2,9 @@
 
 The preflight reads the collection, waits :data:`conformance.target.WATCH_SECONDS` and reads it again
 (another run's changes show in between). The wait costs no CPU, and the run has CPU work it does at
-its first property test anyway: hypothesis' table of Unicode categories and its constants of the
-local modules (about 0.35 s each, worked out once per process and report folder), and the
-schemathesis operations the property tests draw from (about 0.1 s each). :func:`meanwhile` does them
+its first property test anyway: hypothesis' table of Unicode categories (about 0.35 s, worked out
+once per process and report folder), and the schemathesis operations the property tests draw from
+(about 0.1 s each, and 0.3 s to import schemathesis). :func:`meanwhile` does them
 one after another while the watch lasts; the watch then waits only what is left of it. A step that
 fails is left to be done (and fail) where it is needed: this only moves work earlier.
 """
@@ -30,13 +30,8 @@ def steps(settings: Settings) -> list[Callable[[], object]]:
 
         return charmap()
 
-    def constants() -> object:
-        from hypothesis.internal.conjecture import providers
-
-        return providers._get_local_constants()
-
     operations = [lambda kind=kind: fuzzing.operation(kind, settings.track_ids) for kind in fuzzing.KINDS]
-    return [storage, categories, constants, *operations]
+    return [storage, categories, *operations]
 
 
 def meanwhile(settings: Settings) -> Callable[[float], None]:

@@ -566,3 +566,29 @@ def test_the_codec_table_written_for_hypothesis_is_the_one_it_works_out(tmp_path
     finally:
         set_hypothesis_home_dir(before)
     assert written == worked_out == read
+
+
+def test_hypothesis_draws_no_constant_found_in_the_suites_own_source() -> None:
+    """Hypothesis mixes literals of "local" modules into its data; here those are the suite's own, so
+    ``profiles`` turns that off (see ``_without_local_constants``). Without it, hypothesis finds them."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, clean_environ
+
+    script = (
+        "import sys\n"
+        "from conformance import profiles, checks, fuzzing\n"
+        "if sys.argv[1] == 'off': profiles._without_local_constants()\n"
+        "from hypothesis.internal.conjecture import providers\n"
+        "print(len(providers._get_local_constants()))\n"
+    )
+    found = {}
+    for mode in ("off", "on"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, mode], cwd=ROOT, env=clean_environ(), capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        found[mode] = int(done.stdout.strip().splitlines()[-1])
+    assert found["on"] > 0, "hypothesis found no constant in the suite's modules: the test shows nothing"
+    assert found["off"] == 0
