@@ -34,7 +34,7 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     run = _run(request)
     client = Client(settings)
     target = Target(settings, client)
-    if not hasattr(request.config, "workerinput"):  # a pytest-xdist worker may never run a property test
+    if not hasattr(request.config, "workerinput"):  # workers watch at once on shared cores: no gain (measured)
         from conformance.warmup import meanwhile
 
         target.meanwhile = meanwhile(settings)  # what the first property test would do, while the watch waits
