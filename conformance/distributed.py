@@ -57,7 +57,7 @@ def make_scheduler(config: pytest.Config, log: Any) -> Any:
         at once on as many workers, and the rest is shared out beside them.
 
         A worker starts a test only once it knows the next one (or that there is none), so a worker
-        whose only test left is a long one is given one more unit: the last queued, a single test."""
+        whose only test left is a long one is given one more unit: the last single test queued."""
 
         def _reschedule(self, node: Any) -> None:
             work = self.assigned_work.get(node, {})
@@ -65,7 +65,9 @@ def make_scheduler(config: pytest.Config, log: Any) -> Any:
             if node.shutting_down or not self.workqueue or not any(scope.startswith(LONG) for scope in pending):
                 super()._reschedule(node)
             elif self._pending_of(work) < 2:
-                self.workqueue.move_to_end(next(reversed(self.workqueue)), last=False)
+                queued = list(reversed(self.workqueue))
+                single = next((scope for scope in queued if len(self.workqueue[scope]) == 1), queued[0])
+                self.workqueue.move_to_end(single, last=False)
                 self._assign_work_unit(node)
 
     return LongAlone(config, log)
@@ -80,6 +82,7 @@ def group_batches(config: pytest.Config) -> None:
     would send the whole batch for the few tests it runs. The controller tells it (:func:`tell_worker`)."""
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
+    if getattr(config.option, "dist", "no") == "loadgroup":
         config.option.loadscopereorder = False  # the order the workers give (long tests first), not the largest group first
     if is_worker(config) and config.workerinput.get(KEY + "_loadgroup"):  # type: ignore[attr-defined]
         config.option.loadgroup = True

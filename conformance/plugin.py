@@ -88,7 +88,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for rule_id in _rule_ids(item):
             if rule_id not in requirements.BY_ID:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement ID {rule_id!r}")
-        if item.get_closest_marker("probe") or item.get_closest_marker("long"):  # see conformance.distributed
+        suite = item.get_closest_marker("probe") or item.get_closest_marker("long")
+        if suite and _targets_suite(config):  # see conformance.distributed; another project's marks are its own
             from conformance.distributed import group_of
 
             item.add_marker(pytest.mark.xdist_group(group_of(item)))

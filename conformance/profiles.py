@@ -84,11 +84,11 @@ def _without_local_constants() -> None:
     workers). Hypothesis has no setting for it: its finder is replaced with one that finds nothing.
     Its own constants (``GLOBAL_CONSTANTS``: edge-case numbers and strings) are still drawn."""
     from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
 
-    found = getattr(providers, "_get_local_constants", None)
-    empty = getattr(providers, "_local_constants", None)
-    if callable(found) and empty is not None and len(empty) == 0:
-        providers._get_local_constants = lambda: empty
+    none = Constants()
+    providers._get_local_constants = lambda: none  # what hypothesis calls, at each draw that may take one
+    providers.CONSTANTS_CACHE.cache.clear()  # any found before (a process that drew already) are forgotten
 
 
 #: Examples per property test of weight 1, by profile.

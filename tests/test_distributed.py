@@ -7,6 +7,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -114,3 +115,88 @@ def test_more_workers_than_collections_is_a_usage_error(tmp_path: Path) -> None:
         run = run_suite(*target_options(seed, foreign=False), "-n", "2", "--report-dir", str(tmp_path), timeout=300)
     assert run.returncode == 4, run.output[-3000:]
     assert "each worker changes a collection of its own" in run.output
+
+
+class _Node:
+    """A pytest-xdist worker as the scheduler sees it: it runs a test once it knows the next one, or
+    that it is shutting down."""
+
+    def __init__(self, name: str) -> None:
+        self.gateway = SimpleNamespace(id=name)
+        self.queue: list[int] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        self.queue.extend(indices)
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+class _Quiet:
+    """pytest-xdist's log (``log.loadscopesched(...)``), saying nothing."""
+
+    def __call__(self, *args: object) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> _Quiet:
+        return self
+
+
+def _schedule(collection: list[str], workers: int) -> tuple[list[_Node], dict[str, list[str]]]:
+    """Run ``collection`` through the run's scheduler with ``workers`` fake workers; the workers, and
+    what each ran, in order."""
+    import xdist.scheduler.loadscope as loadscope
+
+    from conformance.distributed import make_scheduler
+
+    options = {"tx": [], "numprocesses": workers, "dist": "loadgroup"}
+    config = SimpleNamespace(
+        option=SimpleNamespace(loadscopereorder=False, **options),
+        getvalue=options.get,
+        getoption=lambda name, default=None: options.get(name, default),
+    )
+    original = loadscope.parse_tx_spec_config
+    loadscope.parse_tx_spec_config = lambda config: ["popen"] * workers
+    try:
+        scheduler = make_scheduler(config, _Quiet())  # type: ignore[arg-type]
+    finally:
+        loadscope.parse_tx_spec_config = original
+    nodes = [_Node(f"gw{i}") for i in range(workers)]
+    for node in nodes:
+        scheduler.add_node(node)
+    for node in nodes:
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    ran: dict[str, list[str]] = {node.gateway.id: [] for node in nodes}
+    for _ in range(10 * len(collection) + 10):
+        if scheduler.tests_finished:
+            for node in scheduler.nodes:
+                node.shutdown()
+        ready = [n for n in scheduler.nodes if n.queue and (len(n.queue) >= 2 or n.shutting_down)]
+        if not ready:
+            break
+        node = min(ready, key=lambda n: len(ran[n.gateway.id]))  # the least busy worker goes next
+        index = node.queue.pop(0)
+        ran[node.gateway.id].append(collection[index])
+        scheduler.mark_test_complete(node, index)
+    return nodes, ran
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize(("longs", "batch", "singles"), [(3, 30, 10), (6, 0, 0), (2, 5, 1), (0, 10, 3)])
+def test_long_tests_start_first_alone_and_every_test_runs(workers: int, longs: int, batch: int, singles: int) -> None:
+    from conformance.distributed import LONG
+
+    collection = [f"suite/test_l.py::long{i}@{LONG}long{i}" for i in range(longs)]
+    collection += [f"suite/test_b.py::b{i}@conformance-batch" for i in range(batch)]
+    collection += [f"suite/test_s.py::s{i}" for i in range(singles)]
+    nodes, ran = _schedule(collection, workers)
+    assert sorted(t for tests in ran.values() for t in tests) == sorted(collection), "every test ran, once"
+    assert all(not node.queue for node in nodes), "no worker was left waiting"
+    firsts = [tests[0] for tests in ran.values() if tests]
+    assert sum(LONG in t for t in firsts) == min(longs, workers), "the long tests start first, one to a worker"
+    for tests in ran.values():  # behind a long test, while single tests are queued, only a single test waits
+        for i, test in enumerate(tests[:-1]):
+            if LONG in test and singles >= longs:
+                assert LONG in tests[i + 1] or "@" not in tests[i + 1], tests
