@@ -84,15 +84,16 @@ def _rule_ids(item: pytest.Item) -> tuple[str, ...]:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    suite = _targets_suite(config)  # pytest-xdist groups only in a conformance run: another project's marks are its own
+    if suite:
+        from conformance.distributed import group_of
     for item in items:
         for rule_id in _rule_ids(item):
             if rule_id not in requirements.BY_ID:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement ID {rule_id!r}")
-        suite = item.get_closest_marker("probe") or item.get_closest_marker("long")
-        if suite and _targets_suite(config):  # see conformance.distributed; another project's marks are its own
-            from conformance.distributed import group_of
-
-            item.add_marker(pytest.mark.xdist_group(group_of(item)))
+        group = group_of(item) if suite else None  # see conformance.distributed
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

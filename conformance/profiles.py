@@ -105,12 +105,17 @@ def examples(settings: Settings, weight: float = 1.0) -> int:
     return max(1, round(base * weight))
 
 
-def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: Any) -> hypothesis.settings:
-    """Hypothesis settings for one property test: no database, no deadline, one bug reported; its
-    caches kept inside the report folder."""
+def prepare_hypothesis(settings: Settings) -> None:
+    """Before hypothesis draws: its caches in the report folder, its codec table seeded, no local constants."""
     keep_hypothesis_storage_in(settings.report_dir / ".hypothesis")
     _seed_codec_table(settings.report_dir / ".hypothesis")
     _without_local_constants()
+
+
+def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: Any) -> hypothesis.settings:
+    """Hypothesis settings for one property test: no database, no deadline, one bug reported; its
+    caches kept inside the report folder."""
+    prepare_hypothesis(settings)
     options: dict[str, Any] = {
         "max_examples": examples(settings, weight),
         "database": None,

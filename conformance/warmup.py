@@ -23,7 +23,7 @@ def steps(settings: Settings) -> list[Callable[[], object]]:
     from conformance import fuzzing, profiles
 
     def storage() -> None:  # hypothesis' caches go where the run keeps them (see conformance.profiles)
-        profiles.hypothesis_settings(settings)
+        profiles.prepare_hypothesis(settings)
 
     def categories() -> object:
         from hypothesis.internal.charmap import charmap

@@ -93,15 +93,13 @@ def test_a_batch_is_sent_once_by_the_worker_that_runs_its_tests(tmp_path: Path) 
     """The tests of a batch run on one worker (pytest-xdist ``loadgroup``), which sends the batch once:
     two workers send about what one process sends, not the batch once per worker."""
     app = Counted()
-    ids = app.add_collections(2)
+    second = app.add_collections(2)[1]  # the first is the seeded one, which target_options names
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
-        args = ["--base-url", seed.base_url, "--api-key", seed.api_key, "--org-id", seed.org_id]
-        args += [*(o for t in seed.track_ids for o in ("--track-id", t)), "--profile", "quick", "--seed", "0"]
+        args = [*target_options(seed, foreign=False), "--profile", "quick", "--seed", "0"]
         args += ["-k", "test_validation"]  # a batch of about 130 refused requests, a lane, and a few sequential tests
-        alone = run_suite(*args, "--collection-id", ids[0], "--report-dir", str(tmp_path / "alone"), timeout=300)
-        workers = run_suite(*args, "--collection-id", ids[0], "--collection-id", ids[1], "-n", "2",
-                            "--report-dir", str(tmp_path / "workers"), timeout=300)  # fmt: skip
+        alone = run_suite(*args, "--report-dir", str(tmp_path / "alone"), timeout=300)
+        workers = run_suite(*args, "--collection-id", second, "-n", "2", "--report-dir", str(tmp_path / "workers"), timeout=300)
     assert alone.returncode == 0, alone.output[-3000:]
     assert workers.returncode == 0, workers.output[-3000:]
     one, two = _requests(alone.output), _requests(workers.output)
@@ -143,7 +141,7 @@ class _Quiet:
         return self
 
 
-def _schedule(collection: list[str], workers: int) -> tuple[list[_Node], dict[str, list[str]]]:
+def _schedule(collection: list[str], workers: int, monkeypatch: pytest.MonkeyPatch) -> tuple[list[_Node], dict[str, list[str]]]:
     """Run ``collection`` through the run's scheduler with ``workers`` fake workers; the workers, and
     what each ran, in order."""
     import xdist.scheduler.loadscope as loadscope
@@ -156,12 +154,8 @@ def _schedule(collection: list[str], workers: int) -> tuple[list[_Node], dict[st
         getvalue=options.get,
         getoption=lambda name, default=None: options.get(name, default),
     )
-    original = loadscope.parse_tx_spec_config
-    loadscope.parse_tx_spec_config = lambda config: ["popen"] * workers
-    try:
-        scheduler = make_scheduler(config, _Quiet())  # type: ignore[arg-type]
-    finally:
-        loadscope.parse_tx_spec_config = original
+    monkeypatch.setattr(loadscope, "parse_tx_spec_config", lambda config: ["popen"] * workers)
+    scheduler = make_scheduler(config, _Quiet())  # type: ignore[arg-type]
     nodes = [_Node(f"gw{i}") for i in range(workers)]
     for node in nodes:
         scheduler.add_node(node)
@@ -185,13 +179,15 @@ def _schedule(collection: list[str], workers: int) -> tuple[list[_Node], dict[st
 
 @pytest.mark.parametrize("workers", [1, 2, 4])
 @pytest.mark.parametrize(("longs", "batch", "singles"), [(3, 30, 10), (6, 0, 0), (2, 5, 1), (0, 10, 3)])
-def test_long_tests_start_first_alone_and_every_test_runs(workers: int, longs: int, batch: int, singles: int) -> None:
+def test_long_tests_start_first_alone_and_every_test_runs(
+    workers: int, longs: int, batch: int, singles: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from conformance.distributed import LONG
 
     collection = [f"suite/test_l.py::long{i}@{LONG}long{i}" for i in range(longs)]
     collection += [f"suite/test_b.py::b{i}@conformance-batch" for i in range(batch)]
     collection += [f"suite/test_s.py::s{i}" for i in range(singles)]
-    nodes, ran = _schedule(collection, workers)
+    nodes, ran = _schedule(collection, workers, monkeypatch)
     assert sorted(t for tests in ran.values() for t in tests) == sorted(collection), "every test ran, once"
     assert all(not node.queue for node in nodes), "no worker was left waiting"
     firsts = [tests[0] for tests in ran.values() if tests]

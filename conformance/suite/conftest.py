@@ -11,6 +11,7 @@ from conformance import plugin
 from conformance.batch import LANE, REJECTION, Answer, Batcher, Probe
 from conformance.client import Client
 from conformance.config import ConfigError, ForeignTenant, Settings
+from conformance.distributed import is_worker
 from conformance.gate import Restore, Stop
 from conformance.run import Run
 from conformance.target import NotJudged, RestoreFailed, Target
@@ -34,7 +35,7 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     run = _run(request)
     client = Client(settings)
     target = Target(settings, client)
-    if not hasattr(request.config, "workerinput"):  # workers watch at once on shared cores: no gain (measured)
+    if not is_worker(request.config):  # workers watch at once on shared cores: no gain (measured)
         from conformance.warmup import meanwhile
 
         target.meanwhile = meanwhile(settings)  # what the first property test would do, while the watch waits
@@ -101,7 +102,7 @@ def answer(request: pytest.FixtureRequest, batcher: Batcher, settings: Settings)
     node = request.node
     if node.nodeid not in batcher.answers:
         pending = request.session.items[request.session.items.index(node) :] if node in request.session.items else [node]
-        if hasattr(request.config, "workerinput"):  # a pytest-xdist worker runs its own group of a batch only
+        if is_worker(request.config):  # a pytest-xdist worker runs its own group of a batch only
             group = node.get_closest_marker("xdist_group")
             pending = [i for i in pending if i.get_closest_marker("xdist_group") == group]
         todo, skipped = {}, {}
