@@ -10,6 +10,9 @@ the client's pacer), with one read of the state before and one after the batch:
   (VAL-12, AUTH-6, OWN-2...OWN-4). When the state after the batch differs from the state before, the
   batch is split in halves, each sent again between two reads, down to the single requests that
   change the collection, so that the exact request is named;
+- **ignored** are requests a conformant target may accept or refuse but must not let change the
+  collection (an unknown look-alike field): sent like rejections, with the state compared without
+  ``updated_at``, which an accepted PATCH may move;
 - **answers** are requests judged by their answer only (odd bodies, content types, paths, methods):
   no state is read around them;
 - **lanes** are PATCHes of one field each, judged by their answer and a read right after: one lane
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +51,10 @@ KEPT_BYTES = 32 * 2**20
 KEPT_BODY = 64 * 2**10
 
 #: The kinds of batch.
-REJECTION, ANSWER, LANE = "rejection", "answer", "lane"
+REJECTION, IGNORED, ANSWER, LANE = "rejection", "ignored", "answer", "lane"
+#: What an ``ignored`` request may change: the time of the update it was taken for (F6 aside, a PATCH
+#: the target accepts may move it).
+MAY_MOVE = {IGNORED: frozenset({"collection.updated_at"})}
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,20 @@ class Probe:
         if self.content is not None:
             return client.send(self.method, content=self.content, **kwargs)
         return client.send(self.method, body=self.body, **kwargs)
+
+    def identity(self) -> tuple[object, ...]:
+        """What makes two probes the same request: tests that send the same request share one answer
+        (a 401 is judged for its envelope by one test and for changing nothing by another). A key is
+        told apart by the object it is (a ``Secret`` made afresh is never merged), a body by its JSON
+        text (key order, ``1`` and ``1.0`` and ``true`` stay apart); a body JSON cannot write is its own."""
+        try:
+            body = "" if self.body is MISSING else json.dumps(self.body, allow_nan=True)
+        except (TypeError, ValueError):
+            body = f"unwritten {id(self)}"
+        key = ("secret", id(self.key)) if isinstance(self.key, Secret) else ("as is", "" if self.key is MISSING else self.key)
+        headers = tuple((self.headers or {}).items())
+        return (self.method, body, self.body is MISSING, self.content, self.org_id, self.collection_id, key,
+                self.key_header, self.content_type, headers, self.raw_path, self.lane)  # fmt: skip
 
 
 State = dict[str, Any]
@@ -155,13 +176,17 @@ class Batcher:
         self.answers: dict[str, Answer] = {}
         self.sent = 0
         self._kept = 0  # bytes of bodies kept so far (see KEPT_BYTES)
+        self._ignore: frozenset[str] = frozenset()  # what the batch being judged may move
+        self._carried: tuple[State, list[Exchange]] | None = None  # the state the last batch left, just read
         self._lock = threading.Lock()
 
     def run(self, todo: Mapping[str, tuple[str, Sequence[Probe]]]) -> None:
         """Send the probes of every test in ``todo`` (node id -> kind and probes), one batch per kind."""
-        for kind in (REJECTION, ANSWER, LANE):
+        self._carried = None
+        for kind in (REJECTION, IGNORED, ANSWER, LANE):
             chosen = {nodeid: list(probes) for nodeid, (k, probes) in todo.items() if k == kind and nodeid not in self.answers}
             if chosen and kind == LANE:
+                self._carried = None
                 self._lanes(chosen)
             elif chosen:
                 self._batch(kind, chosen)
@@ -186,8 +211,12 @@ class Batcher:
                 lanes.setdefault(probe.lane or "", []).append((nodeid, probe))
 
         def run(lane: list[tuple[str, Probe]]) -> None:
+            sent: dict[tuple[object, ...], list[Exchange | BaseException]] = {}  # the same PATCH is sent once
             for nodeid, probe in lane:
-                got: list[Exchange | BaseException] = []
+                if probe.identity() in sent:
+                    self.answers[nodeid] = Answer(sent[probe.identity()], LANE)
+                    continue
+                got = sent[probe.identity()] = []
                 try:
                     got.append(self._cut(probe.send(self.client)))
                     self.sent += 1
@@ -206,27 +235,36 @@ class Batcher:
                 run(lane)
 
     def _send_all(self, probes: Sequence[tuple[str, int, Probe]]) -> dict[tuple[str, int], Exchange | BaseException]:
-        def one(item: tuple[str, int, Probe]) -> Exchange | BaseException:
+        """Send each distinct request of ``probes`` once (see :meth:`Probe.identity`); every probe gets its answer."""
+
+        def one(probe: Probe) -> Exchange | BaseException:
             try:
-                return self._cut(item[2].send(self.client))  # at once: a batch of large answers never piles up
+                return self._cut(probe.send(self.client))  # at once: a batch of large answers never piles up
             except Exception as error:  # kept for the test it belongs to, which raises it
                 return error
 
-        self.sent += len(probes)
-        with ThreadPoolExecutor(max_workers=max(1, min(self.pool, len(probes)))) as workers:
-            results = list(workers.map(one, probes))
-        return {(nodeid, index): result for (nodeid, index, _), result in zip(probes, results, strict=True)}
+        distinct: dict[tuple[object, ...], Probe] = {}
+        for _, _, probe in probes:
+            distinct.setdefault(probe.identity(), probe)
+        self.sent += len(distinct)
+        with ThreadPoolExecutor(max_workers=max(1, min(self.pool, len(distinct)))) as workers:
+            results = dict(zip(distinct, workers.map(one, distinct.values()), strict=True))
+        return {(nodeid, index): results[probe.identity()] for nodeid, index, probe in probes}
 
     def _batch(self, kind: str, chosen: Mapping[str, list[Probe]]) -> None:
         flat = [(nodeid, index, probe) for nodeid, probes in chosen.items() for index, probe in enumerate(probes)]
+        carried, self._carried = self._carried, None
         if kind == ANSWER:
             got = self._send_all(flat)
             for nodeid, probes in chosen.items():
                 self.answers[nodeid] = Answer([got[(nodeid, i)] for i in range(len(probes))], kind)
             return
         try:
-            self.prepare()
-            before, reads = self._read_twice()
+            if carried is None:
+                self.prepare()
+                before, reads = self._read_twice()
+            else:  # the read after the batch before, with nothing sent since
+                before, reads = carried
         except Exception as error:  # the first test recorded what the target answered, if it was a violation
             got = self._send_all(flat)
             for nodeid, probes in chosen.items():
@@ -236,7 +274,8 @@ class Batcher:
             return
         got = self._send_all(flat)
         after, after_reads = self._read_or(before)
-        changed = _difference(before, after)
+        self._ignore = MAY_MOVE.get(kind, frozenset())
+        changed = self._difference(before, after)
         culprits: dict[str, tuple[dict[str, tuple[Any, Any]], list[Exchange]]] = {}
         if changed:
             self._bisect(list(chosen), chosen, before, after, culprits)
@@ -249,6 +288,8 @@ class Batcher:
             self.answers[nodeid] = answer
         if changed and not culprits:  # changed when sent together, by no request sent again alone
             self._unattributed(chosen, changed, [*reads[-1:], *after_reads[-1:]])
+        if not changed and after_reads:  # the next batch of the same run starts from this state
+            self._carried = (after, after_reads)
 
     def _unattributed(
         self, chosen: Mapping[str, list[Probe]], changed: dict[str, tuple[Any, Any]], reads: list[Exchange]
@@ -286,7 +327,7 @@ class Batcher:
             return fallback, []
 
     def _put_back(self, before: State, now: State) -> None:
-        if _difference(before, now):
+        if self._difference(before, now):
             with contextlib.suppress(Exception):  # the final restore tries again; no test is to blame for it
                 self.put_back(before, now)
 
@@ -312,16 +353,17 @@ class Batcher:
         reads, down to the tests whose probes alone change the collection; returns the state last read."""
         if len(nodeids) == 1:
             before, after, reads = self._step(nodeids, chosen, origin, now)
-            difference = _difference(before, after)
+            difference = self._difference(before, after)
             if difference:
                 culprits[nodeids[0]] = (difference, reads)
             return after
         half = len(nodeids) // 2
         for part in (nodeids[:half], nodeids[half:]):
             before, after, _ = self._step(part, chosen, origin, now)
-            now = self._bisect(part, chosen, origin, after, culprits) if _difference(before, after) else after
+            now = self._bisect(part, chosen, origin, after, culprits) if self._difference(before, after) else after
         return now
 
-
-def _difference(before: State, after: State) -> dict[str, tuple[Any, Any]]:
-    return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+    def _difference(self, before: State, after: State) -> dict[str, tuple[Any, Any]]:
+        """What differs, but for what the kind of the batch being judged may move (:data:`MAY_MOVE`)."""
+        keys = sorted((set(before) | set(after)) - self._ignore)
+        return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}

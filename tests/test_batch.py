@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
 from conformance import config
-from conformance.batch import ANSWER, POOL, REJECTION, Batcher, Probe
+from conformance.batch import ANSWER, IGNORED, LANE, POOL, REJECTION, Batcher, Probe
 from conformance.client import Client
+from conformance.config import Secret
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
 from conformance.suite.support import put_back, read_state
@@ -64,7 +66,7 @@ def _batcher(client: Client) -> Batcher:
 
 def test_refused_requests_go_together_between_two_reads(target: tuple[Counting, Client]) -> None:
     app, client = target
-    todo = {f"t{i}": (REJECTION, [Probe(body={"name": ""}, key=None)]) for i in range(40)}
+    todo = {f"t{i}": (REJECTION, [Probe(body={"name": ""}, key=None, headers={"X-Probe": str(i)})]) for i in range(40)}
     batcher = _batcher(client)
     batcher.run(todo)
     assert app.served == 40 + 2, "one read before, the requests, one read after"
@@ -98,7 +100,7 @@ def test_even_a_request_that_writes_what_it_wrote_before_is_found(target: tuple[
 def test_answers_are_judged_alone_with_no_read(target: tuple[Counting, Client]) -> None:
     app, client = target
     batcher = _batcher(client)
-    batcher.run({f"a{i}": (ANSWER, [Probe(content=b"{", key=None)]) for i in range(5)})
+    batcher.run({f"a{i}": (ANSWER, [Probe(content=b"{" + b" " * i, key=None)]) for i in range(5)})
     assert app.served == 5
     assert all(a.changed is None for a in batcher.answers.values())
 
@@ -110,3 +112,93 @@ def test_an_error_belongs_to_the_test_of_its_request(target: tuple[Counting, Cli
     with pytest.raises(Exception, match="DELETE"):
         _ = batcher.answers["bad"].exchange
     assert batcher.answers["good"].exchange.status == 200
+
+
+def test_the_same_request_is_sent_once_and_answers_every_test_that_sends_it(target: tuple[Counting, Client]) -> None:
+    """Tests that send the same request share its one answer; requests that differ in anything a
+    server could tell apart (key order, ``1`` and ``1.0``, another key object) are each sent."""
+    app, client = target
+    secret = Secret("sk_not_a_key", "a made-up key")
+    todo = {
+        "same-1": (ANSWER, [Probe(body={"name": 5}, key=None)]),
+        "same-2": (ANSWER, [Probe(body={"name": 5}, key=None)]),
+        "order-a": (ANSWER, [Probe(body={"name": 1, "description": 2}, key=None)]),
+        "order-b": (ANSWER, [Probe(body={"description": 2, "name": 1}, key=None)]),
+        "float": (ANSWER, [Probe(body={"name": 5.0}, key=None)]),
+        "true": (ANSWER, [Probe(body={"name": True}, key=None)]),
+        "secret-1": (ANSWER, [Probe(body={}, key=secret)]),
+        "secret-2": (ANSWER, [Probe(body={}, key=secret)]),
+        "secret-new": (ANSWER, [Probe(body={}, key=Secret("sk_not_a_key", "a made-up key"))]),
+    }
+    batcher = _batcher(client)
+    batcher.run(todo)
+    assert app.served == 7, "same-2 and secret-2 are the requests of same-1 and secret-1"
+    assert batcher.sent == 7
+    answers = batcher.answers
+    assert answers["same-1"].exchange is answers["same-2"].exchange
+    assert answers["secret-1"].exchange is answers["secret-2"].exchange
+    distinct = {id(answers[n].exchange) for n in ("same-1", "order-a", "order-b", "float", "true", "secret-1", "secret-new")}
+    assert len(distinct) == 7
+    assert answers["order-a"].exchange.request_body != answers["order-b"].exchange.request_body
+
+
+def test_a_lane_sends_the_same_patch_once(target: tuple[Counting, Client]) -> None:
+    app, client = target
+    batcher = _batcher(client)
+    same = Probe(body={"description": "twice"}, lane="description")
+    batcher.run({"first": (LANE, [same]), "second": (LANE, [Probe(body={"description": "twice"}, lane="description")])})
+    assert app.served == 2, "one PATCH and the read after it"
+    assert batcher.answers["first"].exchanges == batcher.answers["second"].exchanges
+
+
+class Ticking(Counting):
+    """Every accepted PATCH moves ``updated_at`` a second on, even one that applies nothing (F6)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ticks = 0
+
+    def now(self) -> datetime:
+        self.ticks += 1
+        return super().now() + timedelta(seconds=self.ticks)
+
+
+def test_ignored_requests_may_move_updated_at_but_a_field_they_change_is_traced() -> None:
+    """An ``ignored`` request (an unknown look-alike field) may be accepted, and an accepted PATCH
+    may move ``updated_at`` (F6): that is no change; a field it changes is, traced to the exact request."""
+    app = Ticking()
+    with RunningStub(app) as stub:
+        seed = app.seed(stub.base_url).as_dict()
+        client = Client(config.load({k: seed[k] for k in ("base_url", "api_key", "org_id", "collection_id")}, {}))
+        try:
+            _look_alikes_and_a_write(app, client)
+        finally:
+            client.close()
+
+
+def _look_alikes_and_a_write(app: Ticking, client: Client) -> None:
+    moved = app.collections[app.collection_id].updated_at
+    todo = {f"look-alike {i}": (IGNORED, [Probe(body={f"Name{i}": "x"})]) for i in range(6)}
+    todo["writes"] = (IGNORED, [Probe(body={"description": "applied"}, key="sk_writes_anyway")])
+    batcher = _batcher(client)
+    original = app.collections[app.collection_id].description
+    batcher.run(todo)
+    assert [n for n, a in batcher.answers.items() if a.changed] == ["writes"]
+    assert all(batcher.answers[f"look-alike {i}"].exchange.status == 200 for i in range(6))
+    assert all(batcher.answers[f"look-alike {i}"].changed is False for i in range(6))
+    assert set(batcher.answers["writes"].difference) == {"collection.description"}
+    assert app.collections[app.collection_id].description == original, "what the batch changed is put back"
+    assert app.collections[app.collection_id].updated_at > moved, "the accepted look-alikes moved updated_at"
+
+
+def test_a_refused_batch_that_changes_nothing_hands_its_last_read_to_the_next(target: tuple[Counting, Client]) -> None:
+    """Rejections, then ignored requests: the read after the first batch is the read before the
+    second (nothing was sent in between); after a change it is read again."""
+    app, client = target
+    batcher = _batcher(client)
+    todo = {f"r{i}": (REJECTION, [Probe(body={"name": f"r{i}"}, key=None)]) for i in range(4)}
+    todo.update({f"i{i}": (IGNORED, [Probe(body={f"Name{i}": "x"})]) for i in range(3)})
+    batcher.run(todo)
+    assert app.served == 4 + 3 + 3, "a read before, one between, one after"
+    assert not any(a.changed for a in batcher.answers.values())
+    assert batcher.answers["i0"].evidence[0] is batcher.answers["r0"].evidence[-1]

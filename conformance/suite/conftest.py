@@ -38,7 +38,7 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     if not is_worker(request.config):  # workers watch at once on shared cores: no gain (measured)
         from conformance.warmup import meanwhile
 
-        target.meanwhile = meanwhile(settings)  # what the first property test would do, while the watch waits
+        target.meanwhile = meanwhile(settings)  # what the first property test would do, while the run waits
     run.target = target
     try:
         try:
@@ -72,6 +72,15 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
             run.restore = Restore("failed", f"RESTORE FAILED: {type(error).__name__}: {error}; {target.originals()}")
         finally:
             client.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """No test runs while the warm-up the preflight started is at work (``conformance.warmup``): it
+    goes on while the first requests are in flight, and never beside the code of a test."""
+    from conformance import warmup
+
+    warmup.wait()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ and the guard that keeps one bad write from being blamed on every later test."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -148,6 +149,11 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
     """Give every field a fresh, known, non-null value (``cover_track_id`` only when tracks are
     configured), so that each example of a property test starts from the same kind of state and
     a failure replays; returns the four fields as read back."""
+    return fields(reset_document(api, rule_id))
+
+
+def reset_document(api: Client, rule_id: str) -> dict[str, JSON]:
+    """:func:`reset`, returning the whole collection as read back."""
     from conformance.strategies import URL_PREFIX
 
     body: dict[str, JSON] = {
@@ -158,7 +164,7 @@ def reset(api: Client, rule_id: str) -> dict[str, JSON]:
     if api.settings.track_ids:  # the preflight made sure the target takes them (conformance.target)
         body["cover_track_id"] = api.settings.track_ids[0]
     patch_ok(api, rule_id, body, "setting up known values")
-    return fields(read(api, rule_id))
+    return read(api, rule_id)
 
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -187,13 +193,17 @@ def read_state(api: Client, foreign: ForeignTenant | None = None) -> tuple[dict[
     """The whole stored state of the collection, and of the foreign tenant's (read with its own key)
     when one is configured: what a refused request must leave exactly as it was. Returns the state
     and the reads; :class:`~conformance.client.TargetError` or a violation when it cannot be read."""
-    exchanges = [api.get()]
+    if foreign is None:
+        exchanges = [api.get()]
+    else:  # both at once: neither read changes anything
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            theirs = pool.submit(api.get, org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key)
+            exchanges = [api.get(), theirs.result()]
     found = {
         f"collection.{k}": v
         for k, v in fields(checks.collection("RESP-1", exchanges[0], api.settings.collection_id), STATE_FIELDS).items()
     }
     if foreign is not None:
-        exchanges.append(api.get(org_id=foreign.org_id, collection_id=foreign.collection_id, key=foreign.api_key))
         document = checks.collection("RESP-1", exchanges[1], foreign.collection_id)
         found.update({f"foreign.{k}": v for k, v in fields(document, STATE_FIELDS).items()})
     return found, exchanges
