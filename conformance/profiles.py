@@ -114,7 +114,11 @@ def prepare_hypothesis(settings: Settings) -> None:
 
 def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: Any) -> hypothesis.settings:
     """Hypothesis settings for one property test: no database, no deadline, one bug reported; its
-    caches kept inside the report folder."""
+    caches kept inside the report folder. The warm-up's work is done first (``conformance.warmup``):
+    no two threads draw at once."""
+    from conformance import warmup
+
+    warmup.wait()
     prepare_hypothesis(settings)
     options: dict[str, Any] = {
         "max_examples": examples(settings, weight),

@@ -4,16 +4,19 @@ The preflight reads the collection, waits :data:`conformance.target.WATCH_SECOND
 (another run's changes show in between); then the first tests send their requests together and wait
 for the answers. Those waits cost no CPU, and the run has CPU work it does at its first property test
 anyway: hypothesis' table of Unicode categories (about 0.35 s, worked out once per process and report
-folder), and the schemathesis operations the property tests draw from (about 0.1 s each, and 0.3 s to
-import schemathesis). :func:`meanwhile` starts them in a thread of their own when the watch begins and
-returns at once; :func:`wait` (before each test's call) lets no test run before they are done, so that
-no test ever does them at the same time. A step that fails is left to be done (and fail) where it is
-needed: this only moves work earlier.
+folder), the schemathesis operations the property tests draw from (about 0.1 s each, and 0.3 s to
+import schemathesis), and the cases of the schemathesis tests (``conformance.drawn``: a seconds at
+the default profile). :func:`meanwhile` starts them in a thread of their own when the watch begins
+and returns at once; the tests that judge answers run meanwhile, and :func:`wait` (called before
+hypothesis is used: ``profiles.hypothesis_settings``, ``drawn.examples``) lets no code that draws run
+beside it. A step that fails is left to be done (and fail) where it is needed: this only moves work
+earlier.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 
@@ -22,7 +25,7 @@ from conformance.config import Settings
 
 def steps(settings: Settings) -> list[Callable[[], object]]:
     """The work to do early, most useful first."""
-    from conformance import fuzzing, profiles
+    from conformance import drawn, fuzzing, profiles
 
     def storage() -> None:  # hypothesis' caches go where the run keeps them (see conformance.profiles)
         profiles.prepare_hypothesis(settings)
@@ -33,8 +36,14 @@ def steps(settings: Settings) -> list[Callable[[], object]]:
         return charmap()
 
     operations = [lambda kind=kind: fuzzing.operation(kind, settings.track_ids) for kind in fuzzing.KINDS]
-    return [storage, categories, *operations]
+    # the same cases only from the same seed: without one, each test draws its own
+    cases = [lambda kind=kind: drawn.examples(settings, kind) for kind in drawn.WEIGHTS] if settings.seed is not None else []
+    return [storage, categories, *operations, *cases]
 
+
+#: While the warm-up works, a thread that waited for an answer gets the interpreter back within this
+#: many seconds (Python's default is 5 ms): the requests in flight meanwhile are not slowed.
+SWITCH_INTERVAL = 0.0005
 
 _started: threading.Thread | None = None
 
@@ -43,9 +52,14 @@ def meanwhile(settings: Settings) -> Callable[[], None]:
     """Start :func:`steps` in a thread of their own (one after another, past any that fails); returns at once."""
 
     def work() -> None:
-        for step in steps(settings):
-            with contextlib.suppress(Exception):
-                step()
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)  # an answer that arrives meanwhile is handled at once
+        try:
+            for step in steps(settings):
+                with contextlib.suppress(Exception):
+                    step()
+        finally:
+            sys.setswitchinterval(interval)
 
     def start() -> None:
         global _started
@@ -56,8 +70,10 @@ def meanwhile(settings: Settings) -> Callable[[], None]:
 
 
 def wait() -> None:
-    """Return once the work :func:`meanwhile` started is done (at once when none was started)."""
+    """Return once the work :func:`meanwhile` started is done (at once when none was started, or when
+    called from that work itself)."""
     global _started
+    if _started is None or _started is threading.current_thread():
+        return
     started, _started = _started, None
-    if started is not None and started is not threading.current_thread():
-        started.join()
+    started.join()

@@ -74,15 +74,6 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
             client.close()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_call(item: pytest.Item) -> None:
-    """No test runs while the warm-up the preflight started is at work (``conformance.warmup``): it
-    goes on while the first requests are in flight, and never beside the code of a test."""
-    from conformance import warmup
-
-    warmup.wait()
-
-
 @pytest.fixture
 def api(target: Target) -> Client:
     """The client of the run; every test that may change the collection uses it."""

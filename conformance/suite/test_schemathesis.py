@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
-from hypothesis import assume, given, reject
+from hypothesis import given
 
-from conformance import checks, fuzzing, profiles
+from conformance import checks, drawn, evidence, fuzzing, profiles
 from conformance.batch import REJECTION, Batcher, Probe
 from conformance.checks import Violation
 from conformance.client import Client, Exchange
@@ -26,8 +26,7 @@ from conformance.suite.support import fields
 if TYPE_CHECKING:  # schemathesis is imported when a test draws its first case, not at collection
     from conformance.fuzzing import Case
 
-#: Example counts relative to the profile's (quick 8, default 30, thorough 300 at weight 1).
-WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
+WEIGHTS = drawn.WEIGHTS
 
 
 class _Session:
@@ -91,11 +90,25 @@ class _Session:
         return self.suspect
 
 
-def _run_fast_then_exact(api: Client, check: Callable[[], None], sessions: list[_Session], title: str) -> None:
-    """``check`` (the property test, which sends through ``sessions[-1]``) fast; if an example did
-    not add up, again one by one with a read after each (the rule broken, shrunk). A discrepancy that
-    does not show one by one is still a violation of SEM-6 (the 200 body is the state, and persists)."""
-    check()
+def _run_fast_then_exact(
+    api: Client, examples: drawn.Drawn, check: Callable[[], None], sessions: list[_Session], title: str
+) -> None:
+    """The ``examples`` drawn ahead (``conformance.drawn``), sent fast through ``sessions[-1]``; if one
+    broke a rule or did not add up, ``check`` (the property test, which draws the same examples) runs
+    them again one by one with a read after each, and hypothesis shrinks what it finds. A violation
+    that does not show again stands as it was found; a discrepancy that does not show one by one is
+    still a violation of SEM-6 (the 200 body is the state, and persists)."""
+    from conformance.safety import PROCESS
+
+    try:
+        for case, expectation in examples:
+            PROCESS.check()
+            sessions[-1].exercise(case, expectation)
+            evidence.flush()  # a soft violation of this example counts as one
+    except Violation:
+        sessions.append(_Session(api))
+        check()  # hypothesis finds it again, one by one, and shrinks it
+        raise  # it did not show again: the violation found fast stands
     suspect = sessions[-1].settle()
     if suspect is None:
         checks.holds("SEM-6")
@@ -119,12 +132,10 @@ def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings,
     @given(case=fuzzing.cases(settings, "strict"))
     @profiles.example
     def check(case: Case) -> None:
-        if not fuzzing.only_body_varies(case):
-            raise RuntimeError(f"the strict generation varied more than the body: {case!r}")
-        sessions[-1].exercise(case, fuzzing.expect_valid(fuzzing.encode(case.body), "strict", settings.track_ids))
+        sessions[-1].exercise(case, drawn.expectation(settings, "strict", case))
 
     # a failure hypothesis could not replay still names its rule: see conformance.outcomes
-    _run_fast_then_exact(api, check, sessions, "strict positive data")
+    _run_fast_then_exact(api, drawn.examples(settings, "strict"), check, sessions, "strict positive data")
 
 
 @pytest.mark.long(60)  # requests one after another, default profile
@@ -139,14 +150,9 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
     @given(case=fuzzing.cases(settings, "spec"))
     @profiles.example
     def check(case: Case) -> None:
-        assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
-        try:
-            expectation = fuzzing.expect_valid(fuzzing.encode(case.body), "spec", settings.track_ids)
-        except ValueError:  # schemathesis drew a body the field declarations reject: not positive data
-            reject()
-        sessions[-1].exercise(case, expectation)
+        sessions[-1].exercise(case, drawn.expectation(settings, "spec", case))
 
-    _run_fast_then_exact(api, check, sessions, "spec positive data")
+    _run_fast_then_exact(api, drawn.examples(settings, "spec"), check, sessions, "spec positive data")
 
 
 @pytest.mark.long(20)  # requests one after another, default profile
@@ -159,26 +165,15 @@ def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: 
     are sent together (``conformance.batch``: the state read before and after, a change traced to its
     request). Should one break a rule, the examples are run again one by one, so that hypothesis
     shrinks the failure to its smallest body."""
-    drawn: list[tuple[Case, fuzzing.Expectation]] = []
-
-    @profiles.property_test(settings, WEIGHTS["negative"])
-    @given(case=fuzzing.cases(settings, "negative"))
-    def draw(case: Case) -> None:
-        assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
-        expectation = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)
-        assume(expectation is not None)  # some conformant server could accept this body: not negative data
-        assert expectation is not None
-        drawn.append((case, expectation))
-
-    draw()
-    keys = [f"negative example {i}" for i in range(len(drawn))]
+    examples = drawn.examples(settings, "negative")  # drawn ahead (conformance.drawn)
+    keys = [f"negative example {i}" for i in range(len(examples))]
     probes = {
         key: (REJECTION, [Probe(content=e.content, content_type=fuzzing.MEDIA_TYPE)])
-        for key, (_, e) in zip(keys, drawn, strict=True)
+        for key, (_, e) in zip(keys, examples, strict=True)
     }
     batcher.run(probes)
     try:
-        for key, (case, expectation) in zip(keys, drawn, strict=True):
+        for key, (case, expectation) in zip(keys, examples, strict=True):
             answer = batcher.answers.pop(key)
             _refused(case, answer.exchange, expectation)
             answer.unchanged("VAL-12", f"a rejected request (HTTP {answer.exchange.status}) changes nothing")
@@ -204,10 +199,6 @@ def _one_by_one(settings: Settings, api: Client) -> None:
     @given(case=fuzzing.cases(settings, "negative"))
     @profiles.example
     def check(case: Case) -> None:
-        assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
-        expectation = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)
-        assume(expectation is not None)
-        assert expectation is not None
-        session.exercise(case, expectation)
+        session.exercise(case, drawn.expectation(settings, "negative", case))
 
     check()

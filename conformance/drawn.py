@@ -1,0 +1,82 @@
+"""The examples of the schemathesis property tests, drawn before the tests run.
+
+Drawing a schemathesis case costs CPU (tens of milliseconds), and against a remote target each
+example then waits for its answer: the run computes, then waits, then computes again. But the cases
+a test sends depend only on its seed: hypothesis draws the same cases from the same seed for as long
+as every example passes. So they are drawn ahead, by the warm-up's thread (``conformance.warmup``)
+while the run waits for its first answers, or else by the test itself; the test then sends them one
+after another. Should one break a rule, the test runs again under hypothesis, which draws them again
+(same seed), finds the failure and shrinks it.
+
+:func:`expectation` is the one place that says which drawn cases a test sends and what each must
+get; the drawing ahead and the test's own hypothesis run both use it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from hypothesis import assume, given, reject
+
+from conformance import fuzzing, profiles
+from conformance.config import Settings
+
+if TYPE_CHECKING:  # schemathesis is imported when the first case is drawn, not at collection
+    from conformance.fuzzing import Case, Expectation
+
+#: Example counts relative to the profile's (quick 8, default 30, thorough 300 at weight 1).
+WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
+
+Drawn = list[tuple["Case", "Expectation"]]
+
+_lock = threading.Lock()
+_drawn: dict[tuple[object, ...], Drawn] = {}
+
+
+def expectation(settings: Settings, kind: str, case: Case) -> Expectation:
+    """What ``case`` of ``kind`` must get; a case the test does not send is rejected (hypothesis draws
+    another): a negative case some conformant server could accept, a ``spec`` case the field
+    declarations refuse, one that varies more than the body."""
+    if kind == "strict":
+        if not fuzzing.only_body_varies(case):
+            raise RuntimeError(f"the strict generation varied more than the body: {case!r}")
+        return fuzzing.expect_valid(fuzzing.encode(case.body), "strict", settings.track_ids)
+    assume(fuzzing.only_body_varies(case) and case.media_type == fuzzing.MEDIA_TYPE)
+    if kind == "spec":
+        try:
+            return fuzzing.expect_valid(fuzzing.encode(case.body), "spec", settings.track_ids)
+        except ValueError:  # schemathesis drew a body the field declarations reject: not positive data
+            reject()
+    found = fuzzing.expect_invalid(fuzzing.encode(case.body), settings.track_ids)
+    assume(found is not None)  # some conformant server could accept this body: not negative data
+    assert found is not None
+    return found
+
+
+def examples(settings: Settings, kind: str) -> Drawn:
+    """The cases the property test of ``kind`` sends, in order, each with its expectation: drawn once
+    per seed and profile (in the warm-up's thread, or now), afresh on every call when the run has no seed."""
+    from conformance import warmup
+
+    warmup.wait()  # no two threads draw at once: the warm-up may be drawing these now
+    key = (kind, settings.seed, profiles.examples(settings, WEIGHTS[kind]), settings.track_ids, settings.org_id,
+           settings.collection_id)  # fmt: skip
+    with _lock:
+        if settings.seed is None:
+            return _draw(settings, kind)
+        if key not in _drawn:
+            _drawn[key] = _draw(settings, kind)
+        return _drawn[key]
+
+
+def _draw(settings: Settings, kind: str) -> Drawn:
+    found: Drawn = []
+
+    @profiles.property_test(settings, WEIGHTS[kind])
+    @given(case=fuzzing.cases(settings, kind))
+    def draw(case: Case) -> None:
+        found.append((case, expectation(settings, kind, case)))
+
+    draw()
+    return found
