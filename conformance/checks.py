@@ -157,7 +157,26 @@ def _decoded(rule_id: str, exchange: Exchange, title: str, *, soft: bool) -> tup
         return False, None
 
 
+#: What :func:`_schema_errors` found, by schema and document: most answers of a run are the same few
+#: documents (a 401 envelope, a 422 naming a field), each validated by several tests.
+_FOUND: dict[tuple[int, str], list[str]] = {}
+_FOUND_MOST, _FOUND_LONGEST = 4096, 4096  # documents kept, and the longest kept (in characters)
+
+
 def _schema_errors(validator: jsonschema.Draft202012Validator, document: JSON) -> list[str]:
+    try:  # the document as JSON tells apart what the schema tells apart (1 and 1.0 and true, key order)
+        key = (id(validator), json.dumps(document, allow_nan=True))
+    except (TypeError, ValueError):
+        return _validate(validator, document)
+    found = _FOUND.get(key)
+    if found is None:
+        found = _validate(validator, document)
+        if len(_FOUND) < _FOUND_MOST and len(key[1]) <= _FOUND_LONGEST:
+            _FOUND[key] = found
+    return list(found)
+
+
+def _validate(validator: jsonschema.Draft202012Validator, document: JSON) -> list[str]:
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
 

@@ -236,6 +236,9 @@ class Client:
         #: The configured collection's fields as last read, while nothing else was sent to it since
         #: (``suite.support.read`` sets it; any other request to the collection forgets it).
         self.known: dict[str, JSON] | None = None
+        #: The configured collection as last read, while nothing but reads was sent anywhere since
+        #: (``suite.support.read`` sets it; any other request forgets it): ``suite.support.latest``.
+        self.last_read: dict[str, JSON] | None = None
         #: Set once the target stopped answering (:data:`DOWN_AFTER` failures in a row): one line saying so.
         self.down = ""
         #: Once down, refuse further requests at once (the tests' requests); the restore turns it off to try anyway.
@@ -358,6 +361,8 @@ class Client:
         target = None if raw_path is None else self._target(raw_path)
         if method != "GET" and ((org_id is None and collection_id is None) or raw_path is not None):
             self.known = None
+        if method != "GET":
+            self.last_read = None
         if self.down and self.fail_fast:
             raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")
         try:

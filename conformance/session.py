@@ -99,6 +99,9 @@ def finish(run: Run, session: pytest.Session) -> None:
     xmlpath = session.config.getoption("xmlpath", None)
     verdict = run.finish(Path(xmlpath) if xmlpath else None)
     session.exitstatus = int(ExitCode.NOT_JUDGED if run.report_error else verdict.exit_status)
+    from conformance import garbage
+
+    garbage.freeze()  # the run is over: pytest's last full collections need not walk all it built
 
 
 def interrupted(run: Run) -> None:

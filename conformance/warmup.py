@@ -5,7 +5,7 @@ The preflight reads the collection, waits :data:`conformance.target.WATCH_SECOND
 for the answers. Those waits cost no CPU, and the run has CPU work it does at its first property test
 anyway: hypothesis' table of Unicode categories (about 0.35 s, worked out once per process and report
 folder), the schemathesis operations the property tests draw from (about 0.1 s each, and 0.3 s to
-import schemathesis), and the cases of the schemathesis tests (``conformance.drawn``: a seconds at
+import schemathesis), and the cases of the schemathesis tests (``conformance.drawn``: about a second at
 the default profile). :func:`meanwhile` starts them in a thread of their own when the watch begins
 and returns at once; the tests that judge answers run meanwhile, and :func:`wait` (called before
 hypothesis is used: ``profiles.hypothesis_settings``, ``drawn.examples``) lets no code that draws run
@@ -15,10 +15,13 @@ earlier.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from conformance.config import Settings
 
@@ -63,10 +66,34 @@ def meanwhile(settings: Settings) -> Callable[[], None]:
 
     def start() -> None:
         global _started
+        parse = ast.parse
+        if not getattr(parse, "one_at_a_time", False):
+            ast.parse = _one_at_a_time(parse)  # type: ignore[assignment]  # from now on: threads that parse
+
         _started = threading.Thread(target=work, name="conformance-warmup", daemon=True)
         _started.start()
 
     return start
+
+
+_PARSING = threading.Lock()
+
+
+def _one_at_a_time(parse: Callable[..., ast.AST]) -> Callable[..., ast.AST]:
+    """``ast.parse``, one thread at a time. CPython 3.11 counts the depth of the syntax tree it builds
+    in state every thread shares (gh-106905): when a thread switch lands inside a parse (through a
+    garbage collector callback, which hypothesis installs), the other thread's parse fails with
+    ``SystemError: AST constructor recursion depth mismatch``. Hypothesis parses in the warm-up (the
+    source of lambdas, for its reprs) while pytest parses in the main thread (the source shown in a
+    traceback); a self-test reproduces the failure without the lock."""
+
+    @functools.wraps(parse)
+    def parsed(*args: Any, **kwargs: Any) -> ast.AST:
+        with _PARSING:
+            return parse(*args, **kwargs)
+
+    parsed.one_at_a_time = True  # type: ignore[attr-defined]
+    return parsed
 
 
 def wait() -> None:

@@ -3,9 +3,12 @@ draws under hypothesis, in order, from the same seed; drawn once per seed, and a
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import gc
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -73,3 +76,35 @@ def test_drawing_waits_for_the_warm_up_and_the_warm_up_draws_ahead(tmp_path: Pat
     got = drawn.examples(settings, "strict")
     assert threads == ["conformance-warmup"] * len(drawn.WEIGHTS), "each kind drawn once, ahead, by the warm-up"
     assert [e.content for _, e in got] == _as_the_test_draws(settings, "strict")
+
+
+def test_the_warm_up_and_the_tests_never_parse_python_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython 3.11 shares the depth of the syntax tree it builds between threads (gh-106905): with a
+    garbage collector callback (hypothesis installs one) and quick thread switches, two threads that
+    parse at once fail with ``SystemError: AST constructor recursion depth mismatch``. Once the
+    warm-up has started, ``ast.parse`` takes turns."""
+    source = Path(warmup.__file__).with_name("target.py").read_text()
+    failed: list[BaseException] = []
+
+    def parse_a_lot() -> None:
+        for _ in range(60):
+            try:
+                ast.parse(source)
+            except SystemError as error:
+                failed.append(error)
+
+    monkeypatch.setattr(ast, "parse", ast.parse)  # the original, put back after the test
+    monkeypatch.setattr(warmup, "steps", lambda settings: [parse_a_lot])
+    callback = lambda phase, info: sum(range(50))  # noqa: E731 - Python code run inside a collection
+    threshold = gc.get_threshold()
+    gc.callbacks.append(callback)
+    gc.set_threshold(50)
+    try:
+        settings: Any = None  # the steps, replaced, take none
+        warmup.meanwhile(settings)()
+        parse_a_lot()
+        warmup.wait()
+    finally:
+        gc.callbacks.remove(callback)
+        gc.set_threshold(*threshold)
+    assert failed == []

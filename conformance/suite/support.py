@@ -43,8 +43,14 @@ def read(
     )
     document = checks.collection(rule_id, exchange, collection_id or api.settings.collection_id)
     if org_id is None and collection_id is None and key is None:
-        api.known = fields(document)
+        api.known, api.last_read = fields(document), dict(document)
     return document
+
+
+def latest(api: Client, rule_id: str) -> dict[str, JSON]:
+    """The collection as it is now: the last read when nothing but reads was sent since (the state
+    cannot have moved), else a read (:func:`read`)."""
+    return dict(api.last_read) if api.last_read is not None else read(api, rule_id)
 
 
 def repair_identity(

@@ -14,7 +14,7 @@ from conformance.client import Client
 from conformance.config import Settings
 from conformance.fields import JSON, TRACK_ID_PREFIX
 from conformance.suite.conftest import new_missing_id
-from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, probe, state, stored_in_lane, unique
+from conformance.suite.support import STATE_FIELDS, TIMESTAMPS, fields, latest, probe, state, stored_in_lane, unique
 
 Observe = Callable[..., None]
 
@@ -107,7 +107,7 @@ def test_f17_body_is_refused_or_accepted_as_described(api: Client, kind: str, ob
     change nothing), or be accepted: zero bytes as ``{}`` (SEM-4: nothing changes), a bad byte as
     U+FFFD and the last duplicate winning (SEM-3: stored exactly so). Never a 5xx."""
     content, stored = _f17_body(kind, unique("F17"))
-    before = state(api, "VAL-12")
+    before = fields(latest(api, "VAL-12"), STATE_FIELDS)  # the last read, when nothing was sent since
     exchange = api.send("PATCH", content=content)
     checks.expect_status("RESP-3", exchange, range(100, 500), f"a body with {kind} gets no 5xx (F17)")
     rule = "SEM-4" if stored is None else "SEM-3"

@@ -18,7 +18,7 @@ from conformance.client import Client, Exchange
 from conformance.config import Settings
 from conformance.fields import JSON
 from conformance.strategies import InvalidBody, Patch
-from conformance.suite.support import fields, read, repair_identity, reset_document, stable, timestamp
+from conformance.suite.support import fields, latest, repair_identity, reset_document, stable, timestamp
 
 
 def _step(exchange: Exchange) -> str:
@@ -148,7 +148,7 @@ def test_target_follows_the_model(api: Client, settings: Settings) -> None:
     model = machine(api, settings)
     if settings.seed is not None:
         model = hypothesis.seed(settings.seed)(model)
-    before = read(api, "SEM-5")
+    before = latest(api, "SEM-5")
     try:
         run_state_machine_as_test(
             model,
