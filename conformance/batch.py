@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from conformance import checks
@@ -52,8 +54,8 @@ KEPT_BODY = 64 * 2**10
 
 #: The kinds of batch.
 REJECTION, IGNORED, ANSWER, LANE = "rejection", "ignored", "answer", "lane"
-#: What an ``ignored`` request may change: the time of the update it was taken for (F6 aside, a PATCH
-#: the target accepts may move it).
+#: What an ``ignored`` request may change: ``updated_at``, forward only (a PATCH the target accepts
+#: may move it, even one that applies nothing: F6).
 MAY_MOVE = {IGNORED: frozenset({"collection.updated_at"})}
 
 
@@ -88,6 +90,7 @@ class Probe:
             return client.send(self.method, content=self.content, **kwargs)
         return client.send(self.method, body=self.body, **kwargs)
 
+    @functools.cached_property
     def identity(self) -> tuple[object, ...]:
         """What makes two probes the same request: tests that send the same request share one answer
         (a 401 is judged for its envelope by one test and for changing nothing by another). A key is
@@ -97,7 +100,10 @@ class Probe:
             body = "" if self.body is MISSING else json.dumps(self.body, allow_nan=True)
         except (TypeError, ValueError):
             body = f"unwritten {id(self)}"
-        key = ("secret", id(self.key)) if isinstance(self.key, Secret) else ("as is", "" if self.key is MISSING else self.key)
+        if isinstance(self.key, Secret):
+            key: tuple[object, ...] = ("secret", id(self.key))
+        else:
+            key = ("configured",) if self.key is MISSING else ("as is", self.key)
         headers = tuple((self.headers or {}).items())
         return (self.method, body, self.body is MISSING, self.content, self.org_id, self.collection_id, key,
                 self.key_header, self.content_type, headers, self.raw_path, self.lane)  # fmt: skip
@@ -113,13 +119,18 @@ class Answer:
 
     exchanges: list[Exchange | BaseException]
     kind: str
-    changed: bool | None = None  # None: not a rejection, or not judged (the state could not be read)
+    changed: bool | None = None  # None: no state read around it (an answer, a lane), or not judged
     #: The reads around the request(s) that prove it: before and after.
     evidence: list[Exchange] = field(default_factory=list)
     #: What changed, ``field: (before, after)``, when it did.
     difference: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     #: Why the state could not be judged, when it could not.
     unjudged: str = ""
+    #: Where each error in ``exchanges`` was raised (its traceback as caught, by index).
+    origins: dict[int, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.origins = {i: e.__traceback__ for i, e in enumerate(self.exchanges) if isinstance(e, BaseException)}
 
     @property
     def exchange(self) -> Exchange:
@@ -128,12 +139,13 @@ class Answer:
 
     def get(self, index: int) -> Exchange:
         found = self.exchanges[index]
-        if isinstance(found, BaseException):
-            raise found
+        if isinstance(found, BaseException):  # shared by the tests that sent the same request: raised
+            raise found.with_traceback(self.origins.get(index))  # from where it happened, not another test's raise
         return found
 
     def unchanged(self, rule_id: str, title: str) -> None:
-        """Record, under ``rule_id``, that the refused request(s) changed nothing (or what they changed)."""
+        """Record, under ``rule_id``, that the request(s) changed nothing (or what they changed): a refused
+        one nothing at all, an ignored one nothing but ``updated_at``, forward."""
         if self.changed is None:
             if self.unjudged:
                 raise CannotJudge(self.unjudged)
@@ -213,10 +225,10 @@ class Batcher:
         def run(lane: list[tuple[str, Probe]]) -> None:
             sent: dict[tuple[object, ...], list[Exchange | BaseException]] = {}  # the same PATCH is sent once
             for nodeid, probe in lane:
-                if probe.identity() in sent:
-                    self.answers[nodeid] = Answer(sent[probe.identity()], LANE)
+                if probe.identity in sent:
+                    self.answers[nodeid] = Answer(sent[probe.identity], LANE)
                     continue
-                got = sent[probe.identity()] = []
+                got = sent[probe.identity] = []
                 try:
                     got.append(self._cut(probe.send(self.client)))
                     self.sent += 1
@@ -245,15 +257,16 @@ class Batcher:
 
         distinct: dict[tuple[object, ...], Probe] = {}
         for _, _, probe in probes:
-            distinct.setdefault(probe.identity(), probe)
+            distinct.setdefault(probe.identity, probe)
         self.sent += len(distinct)
         with ThreadPoolExecutor(max_workers=max(1, min(self.pool, len(distinct)))) as workers:
             results = dict(zip(distinct, workers.map(one, distinct.values()), strict=True))
-        return {(nodeid, index): results[probe.identity()] for nodeid, index, probe in probes}
+        return {(nodeid, index): results[probe.identity] for nodeid, index, probe in probes}
 
     def _batch(self, kind: str, chosen: Mapping[str, list[Probe]]) -> None:
         flat = [(nodeid, index, probe) for nodeid, probes in chosen.items() for index, probe in enumerate(probes)]
         carried, self._carried = self._carried, None
+        self._ignore = MAY_MOVE.get(kind, frozenset())  # what this batch's requests may move
         if kind == ANSWER:
             got = self._send_all(flat)
             for nodeid, probes in chosen.items():
@@ -274,7 +287,12 @@ class Batcher:
             return
         got = self._send_all(flat)
         after, after_reads = self._read_or(before)
-        self._ignore = MAY_MOVE.get(kind, frozenset())
+        if not after_reads:  # the state after could not be read: what the batch changed is not known
+            for nodeid, probes in chosen.items():
+                self.answers[nodeid] = Answer(
+                    [got[(nodeid, i)] for i in range(len(probes))], kind, unjudged="the state after the batch could not be read"
+                )
+            return
         changed = self._difference(before, after)
         culprits: dict[str, tuple[dict[str, tuple[Any, Any]], list[Exchange]]] = {}
         if changed:
@@ -283,13 +301,13 @@ class Batcher:
         for nodeid, probes in chosen.items():
             found = culprits.get(nodeid)
             answer = Answer([got[(nodeid, i)] for i in range(len(probes))], kind, changed=found is not None)
-            answer.evidence = found[1] if found else [*reads[-1:], *after_reads[-1:]]
+            answer.evidence = found[1] if found else [*reads[:1], *after_reads[:1]]  # the collection's own reads
             answer.difference = found[0] if found else {}
             self.answers[nodeid] = answer
         if changed and not culprits:  # changed when sent together, by no request sent again alone
-            self._unattributed(chosen, changed, [*reads[-1:], *after_reads[-1:]])
-        if not changed and after_reads:  # the next batch of the same run starts from this state
-            self._carried = (after, after_reads)
+            self._unattributed(chosen, changed, [*reads[:1], *after_reads[:1]])
+        if not changed and all(isinstance(g, Exchange) for g in got.values()):
+            self._carried = (after, after_reads)  # the next batch starts from this state (no request left unanswered)
 
     def _unattributed(
         self, chosen: Mapping[str, list[Probe]], changed: dict[str, tuple[Any, Any]], reads: list[Exchange]
@@ -339,7 +357,7 @@ class Batcher:
         before, reads = self._read_or(origin)
         self._send_all([(n, i, p) for n in nodeids for i, p in enumerate(chosen[n])])
         after, after_reads = self._read_or(before)
-        return before, after, [*reads[-1:], *after_reads[-1:]]
+        return before, after, [*reads[:1], *after_reads[:1]]
 
     def _bisect(
         self,
@@ -364,6 +382,22 @@ class Batcher:
         return now
 
     def _difference(self, before: State, after: State) -> dict[str, tuple[Any, Any]]:
-        """What differs, but for what the kind of the batch being judged may move (:data:`MAY_MOVE`)."""
-        keys = sorted((set(before) | set(after)) - self._ignore)
-        return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+        """What differs, but for a timestamp the kind of the batch being judged may move forward
+        (:data:`MAY_MOVE`)."""
+        keys = sorted(set(before) | set(after))
+        return {
+            k: (before.get(k), after.get(k))
+            for k in keys
+            if before.get(k) != after.get(k) and not (k in self._ignore and _forward(before.get(k), after.get(k)))
+        }
+
+
+def _forward(before: Any, after: Any) -> bool:
+    """Whether the timestamp ``after`` is the same instant as ``before`` or later."""
+    try:
+        return bool(
+            datetime.fromisoformat(str(after).replace("Z", "+00:00"))
+            >= datetime.fromisoformat(str(before).replace("Z", "+00:00"))
+        )
+    except (TypeError, ValueError):
+        return False

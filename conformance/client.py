@@ -231,6 +231,7 @@ class Client:
         self.redactor = Redactor(settings.secrets())
         redact_logs(self.redactor)
         self._failures = 0  # transport failures in a row
+        self._writing = threading.Lock()
         #: Set when a violation moved the collection's identity beyond repair (``suite.support.repair_identity``).
         self.corrupted = ""
         #: The configured collection's fields as last read, while nothing else was sent to it since
@@ -239,6 +240,8 @@ class Client:
         #: The configured collection as last read, while nothing but reads was sent anywhere since
         #: (``suite.support.read`` sets it; any other request forgets it): ``suite.support.latest``.
         self.last_read: dict[str, JSON] | None = None
+        #: Requests other than reads sent so far (a read that a write overlapped is not kept as ``last_read``).
+        self.writes = 0
         #: Set once the target stopped answering (:data:`DOWN_AFTER` failures in a row): one line saying so.
         self.down = ""
         #: Once down, refuse further requests at once (the tests' requests); the restore turns it off to try anyway.
@@ -362,6 +365,8 @@ class Client:
         if method != "GET" and ((org_id is None and collection_id is None) or raw_path is not None):
             self.known = None
         if method != "GET":
+            with self._writing:
+                self.writes += 1
             self.last_read = None
         if self.down and self.fail_fast:
             raise TargetError(f"{method} {self.settings.base_url}{url}: not sent: {self.down}")

@@ -71,11 +71,18 @@ def examples(settings: Settings, kind: str) -> Drawn:
 
 
 def _draw(settings: Settings, kind: str) -> Drawn:
+    from conformance import warmup
+    from conformance.safety import PROCESS
+
     found: Drawn = []
 
     @profiles.property_test(settings, WEIGHTS[kind])
     @given(case=fuzzing.cases(settings, kind))
     def draw(case: Case) -> None:
+        if warmup.stopping():  # in the warm-up: the run is over
+            raise warmup.Stopped(kind)
+        if threading.current_thread() is threading.main_thread():  # a test drawing its own (pytest-xdist)
+            PROCESS.check()  # a signal received ends the run here
         found.append((case, expectation(settings, kind, case)))
 
     draw()

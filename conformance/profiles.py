@@ -135,7 +135,11 @@ def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: An
 
 
 def property_test(settings: Settings, weight: float = 1.0, **overrides: Any) -> Callable[[F], F]:
-    """Decorate an inner ``@given`` function with the run's profile and seed. Put it above ``@given``."""
+    """Decorate an inner ``@given`` function with the run's profile and seed. Put it above ``@given``:
+    it is called before ``@given``'s strategies are built, and waits for the warm-up first."""
+    from conformance import warmup
+
+    warmup.wait()
 
     def decorate(test: F) -> F:
         seeded = hypothesis.seed(settings.seed)(test) if settings.seed is not None else test

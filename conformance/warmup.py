@@ -16,18 +16,18 @@ earlier.
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from conformance.config import Settings
 
 
-def steps(settings: Settings) -> list[Callable[[], object]]:
-    """The work to do early, most useful first."""
+def steps(settings: Settings, kinds: Collection[str] = ()) -> list[Callable[[], object]]:
+    """The work to do early, most useful first; ``kinds``: the schemathesis tests of the run, whose
+    cases are drawn ahead (``conformance.drawn``)."""
     from conformance import drawn, fuzzing, profiles
 
     def storage() -> None:  # hypothesis' caches go where the run keeps them (see conformance.profiles)
@@ -40,27 +40,42 @@ def steps(settings: Settings) -> list[Callable[[], object]]:
 
     operations = [lambda kind=kind: fuzzing.operation(kind, settings.track_ids) for kind in fuzzing.KINDS]
     # the same cases only from the same seed: without one, each test draws its own
-    cases = [lambda kind=kind: drawn.examples(settings, kind) for kind in drawn.WEIGHTS] if settings.seed is not None else []
-    return [storage, categories, *operations, *cases]
+    chosen = [kind for kind in drawn.WEIGHTS if kind in kinds] if settings.seed is not None else []
+    return [storage, categories, *operations, *(lambda kind=kind: drawn.examples(settings, kind) for kind in chosen)]
 
 
 #: While the warm-up works, a thread that waited for an answer gets the interpreter back within this
 #: many seconds (Python's default is 5 ms): the requests in flight meanwhile are not slowed.
 SWITCH_INTERVAL = 0.0005
 
+
+class Stopped(BaseException):
+    """The run ends: the warm-up stops where it is (see :func:`stop`). Not an ``Exception``, so that
+    hypothesis, drawing, does not take it for a failure to shrink."""
+
+
+_guard = threading.Lock()
 _started: threading.Thread | None = None
+_stop = threading.Event()
 
 
-def meanwhile(settings: Settings) -> Callable[[], None]:
-    """Start :func:`steps` in a thread of their own (one after another, past any that fails); returns at once."""
+def meanwhile(settings: Settings, kinds: Collection[str] = ()) -> Callable[[], None]:
+    """Start :func:`steps` in a thread of their own (one after another, past any that fails, until
+    :func:`stop`); returns at once."""
 
     def work() -> None:
         interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)  # an answer that arrives meanwhile is handled at once
         try:
-            for step in steps(settings):
-                with contextlib.suppress(Exception):
+            for step in steps(settings, kinds):
+                if _stop.is_set():
+                    return
+                try:
                     step()
+                except Stopped:
+                    return
+                except Exception:  # left to be done (and fail) where it is needed
+                    continue
         finally:
             sys.setswitchinterval(interval)
 
@@ -69,11 +84,27 @@ def meanwhile(settings: Settings) -> Callable[[], None]:
         parse = ast.parse
         if not getattr(parse, "one_at_a_time", False):
             ast.parse = _one_at_a_time(parse)  # type: ignore[assignment]  # from now on: threads that parse
-
-        _started = threading.Thread(target=work, name="conformance-warmup", daemon=True)
-        _started.start()
+        wait()  # one warm-up at a time
+        with _guard:
+            _stop.clear()
+            _started = threading.Thread(target=work, name=THREAD, daemon=True)
+            _started.start()
 
     return start
+
+
+#: The name of the warm-up's thread.
+THREAD = "conformance-warmup"
+
+
+def stopping() -> bool:
+    """Whether the warm-up is to stop (asked by the warm-up's own long steps, between examples)."""
+    return _stop.is_set() and threading.current_thread().name == THREAD
+
+
+def stop() -> None:
+    """The run ends (before the restore): the warm-up stops at its next example or step."""
+    _stop.set()
 
 
 _PARSING = threading.Lock()
@@ -98,9 +129,17 @@ def _one_at_a_time(parse: Callable[..., ast.AST]) -> Callable[..., ast.AST]:
 
 def wait() -> None:
     """Return once the work :func:`meanwhile` started is done (at once when none was started, or when
-    called from that work itself)."""
+    called from that work itself). A signal received meanwhile ends the wait, as one received while
+    the run waits on the network does (``conformance.safety``)."""
+    from conformance.safety import PROCESS
+
     global _started
-    if _started is None or _started is threading.current_thread():
+    with _guard:
+        started = _started
+    if started is None or started is threading.current_thread():
         return
-    started, _started = _started, None
-    started.join()
+    with PROCESS.waiting():
+        started.join()
+    with _guard:
+        if _started is started:
+            _started = None

@@ -12,8 +12,9 @@ import pytest
 
 from conformance import config
 from conformance.batch import ANSWER, IGNORED, LANE, POOL, REJECTION, Batcher, Probe
-from conformance.client import Client
+from conformance.client import Client, Exchange, TargetError
 from conformance.config import Secret
+from conformance.evidence import CannotJudge
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.app import Reply, Request
 from conformance.suite.support import put_back, read_state
@@ -129,11 +130,15 @@ def test_the_same_request_is_sent_once_and_answers_every_test_that_sends_it(targ
         "secret-1": (ANSWER, [Probe(body={}, key=secret)]),
         "secret-2": (ANSWER, [Probe(body={}, key=secret)]),
         "secret-new": (ANSWER, [Probe(body={}, key=Secret("sk_not_a_key", "a made-up key"))]),
+        "configured-key": (ANSWER, [Probe(body={})]),
+        "empty-key": (ANSWER, [Probe(body={}, key="")]),
     }
     batcher = _batcher(client)
     batcher.run(todo)
-    assert app.served == 7, "same-2 and secret-2 are the requests of same-1 and secret-1"
-    assert batcher.sent == 7
+    assert app.served == 9, "same-2 and secret-2 are the requests of same-1 and secret-1"
+    assert batcher.sent == 9
+    assert batcher.answers["configured-key"].exchange.status == 200
+    assert batcher.answers["empty-key"].exchange.status == 401
     answers = batcher.answers
     assert answers["same-1"].exchange is answers["same-2"].exchange
     assert answers["secret-1"].exchange is answers["secret-2"].exchange
@@ -202,3 +207,22 @@ def test_a_refused_batch_that_changes_nothing_hands_its_last_read_to_the_next(ta
     assert app.served == 4 + 3 + 3, "a read before, one between, one after"
     assert not any(a.changed for a in batcher.answers.values())
     assert batcher.answers["i0"].evidence[0] is batcher.answers["r0"].evidence[-1]
+
+
+def test_a_batch_whose_state_after_cannot_be_read_is_not_judged(target: tuple[Counting, Client]) -> None:
+    """Without the read after, what the batch changed is not known: neither "changed" nor "unchanged"."""
+    _app, client = target
+    reads: list[int] = []
+
+    def read_once() -> tuple[dict[str, object], list[Exchange]]:
+        reads.append(1)
+        if len(reads) > 1:
+            raise TargetError("the read after timed out")
+        return read_state(client)
+
+    batcher = Batcher(client, read_once, lambda before, now: put_back(client, None, before, now))
+    batcher.run({f"t{i}": (REJECTION, [Probe(body={"name": f"t{i}"}, key=None)]) for i in range(3)})
+    for answer in batcher.answers.values():
+        assert answer.changed is None
+        with pytest.raises(CannotJudge, match="after the batch could not be read"):
+            answer.unchanged("VAL-12", "a refused request changes nothing")

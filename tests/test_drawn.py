@@ -72,7 +72,8 @@ def test_drawing_waits_for_the_warm_up_and_the_warm_up_draws_ahead(tmp_path: Pat
         return original(settings, kind)
 
     monkeypatch.setattr(drawn, "_draw", recording)
-    warmup.meanwhile(settings)()
+    monkeypatch.setattr(ast, "parse", ast.parse)  # the original, put back after the test
+    warmup.meanwhile(settings, drawn.WEIGHTS)()
     got = drawn.examples(settings, "strict")
     assert threads == ["conformance-warmup"] * len(drawn.WEIGHTS), "each kind drawn once, ahead, by the warm-up"
     assert [e.content for _, e in got] == _as_the_test_draws(settings, "strict")
@@ -94,7 +95,7 @@ def test_the_warm_up_and_the_tests_never_parse_python_at_once(monkeypatch: pytes
                 failed.append(error)
 
     monkeypatch.setattr(ast, "parse", ast.parse)  # the original, put back after the test
-    monkeypatch.setattr(warmup, "steps", lambda settings: [parse_a_lot])
+    monkeypatch.setattr(warmup, "steps", lambda settings, kinds: [parse_a_lot])
     callback = lambda phase, info: sum(range(50))  # noqa: E731 - Python code run inside a collection
     threshold = gc.get_threshold()
     gc.callbacks.append(callback)

@@ -21,8 +21,9 @@ from conformance.journal import MARK, marked
 def probe(factory: Callable[..., Any], *, kind: str = REJECTION) -> pytest.MarkDecorator:
     """``@probe(factory)``: the requests this test judges, made by ``factory`` from the test's parameters
     (and ``settings``), sent in a batch with every other test's (``conformance.batch``); the test reads
-    them from its ``answer`` fixture. ``kind``: ``REJECTION`` (the state is read around the batch) or
-    ``ANSWER`` (judged by the answer alone)."""
+    them from its ``answer`` fixture. ``kind``: ``REJECTION`` (the state is read around the batch),
+    ``IGNORED`` (the same, ``updated_at`` allowed to move forward), ``LANE`` (one field, read back
+    right after) or ``ANSWER`` (judged by the answer alone)."""
     return pytest.mark.probe.with_args(factory, kind=kind)
 
 
@@ -36,6 +37,7 @@ def read(
     api: Client, rule_id: str, *, org_id: str | None = None, collection_id: str | None = None, key: Secret | None = None
 ) -> dict[str, JSON]:
     """GET the collection (or another one, with another key) and check its shape."""
+    writes = api.writes
     exchange = (
         api.get(org_id=org_id, collection_id=collection_id)
         if key is None
@@ -43,7 +45,8 @@ def read(
     )
     document = checks.collection(rule_id, exchange, collection_id or api.settings.collection_id)
     if org_id is None and collection_id is None and key is None:
-        api.known, api.last_read = fields(document), dict(document)
+        api.known = fields(document)
+        api.last_read = dict(document) if api.writes == writes else None  # no write overlapped this read
     return document
 
 

@@ -26,8 +26,6 @@ from conformance.suite.support import fields
 if TYPE_CHECKING:  # schemathesis is imported when a test draws its first case, not at collection
     from conformance.fuzzing import Case
 
-WEIGHTS = drawn.WEIGHTS
-
 
 class _Session:
     """Sends the examples of one test, knowing the collection's state between them.
@@ -105,7 +103,7 @@ def _run_fast_then_exact(
             PROCESS.check()
             sessions[-1].exercise(case, expectation)
             evidence.flush()  # a soft violation of this example counts as one
-    except Violation:
+    except (Violation, evidence.Violations):
         sessions.append(_Session(api))
         check()  # hypothesis finds it again, one by one, and shrinks it
         raise  # it did not show again: the violation found fast stands
@@ -122,13 +120,14 @@ def _run_fast_then_exact(
 
 
 @pytest.mark.long(90)  # requests one after another, default profile
+@pytest.mark.draws("strict")
 @pytest.mark.requirement("RESP-1", "RESP-3", "VAL-3", "VAL-6", "SEM-1", "SEM-2", "SEM-3", "SEM-4", "SEM-6")
 def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings, api: Client) -> None:
     """Bodies every conformant server must accept (no freedom taken) get 2xx and the collection
     object, hold exactly what was sent, and persist; the responses match the spec."""
     sessions = [_Session(api, fast=True)]
 
-    @profiles.property_test(settings, WEIGHTS["strict"])
+    @profiles.property_test(settings, drawn.WEIGHTS["strict"])
     @given(case=fuzzing.cases(settings, "strict"))
     @profiles.example
     def check(case: Case) -> None:
@@ -139,6 +138,7 @@ def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings,
 
 
 @pytest.mark.long(60)  # requests one after another, default profile
+@pytest.mark.draws("spec")
 @pytest.mark.requirement("RESP-1", "RESP-2", "RESP-3", "VAL-10", "VAL-12", "SEM-1", "SEM-3", "SEM-6")
 def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings: Settings, api: Client) -> None:
     """Schemathesis' positive data of the open spec (unknown fields, any URL, any track id, any
@@ -146,7 +146,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
     never a 5xx; an accepted body is stored exactly, a refused one changes nothing."""
     sessions = [_Session(api, fast=True)]
 
-    @profiles.property_test(settings, WEIGHTS["spec"])
+    @profiles.property_test(settings, drawn.WEIGHTS["spec"])
     @given(case=fuzzing.cases(settings, "spec"))
     @profiles.example
     def check(case: Case) -> None:
@@ -156,6 +156,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
 
 
 @pytest.mark.long(20)  # requests one after another, default profile
+@pytest.mark.draws("negative")
 @pytest.mark.requirement("RESP-2", "RESP-3", "VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "VAL-7", "VAL-8", "VAL-10", "VAL-12")
 def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: Client, batcher: Batcher) -> None:
     """Bodies that break a rule (wrong types, out-of-range lengths, non-``mtrack_`` ids, non-objects,
@@ -195,7 +196,7 @@ def _one_by_one(settings: Settings, api: Client) -> None:
     """The negative examples again, each followed by the read that shows what it changed."""
     session = _Session(api)
 
-    @profiles.property_test(settings, WEIGHTS["negative"])
+    @profiles.property_test(settings, drawn.WEIGHTS["negative"])
     @given(case=fuzzing.cases(settings, "negative"))
     @profiles.example
     def check(case: Case) -> None:
