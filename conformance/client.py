@@ -188,6 +188,10 @@ class Recorder:
             while held > self._keep_bytes and len(self._current) > 1:
                 held -= len(self._current.popleft().response_body)
 
+    def spans(self, start: int = 0) -> list[tuple[float, float]]:
+        """When each request of the run was sent and answered, from the ``start``-th on."""
+        return self._timeline.spans(start)
+
     def longest_chain(self) -> int:
         """The most recorded requests that happened one after another (each answered before the next
         was sent): what a target's latency costs the run at least, in round trips."""

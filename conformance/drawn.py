@@ -1,15 +1,13 @@
-"""The examples of the schemathesis property tests, drawn before the tests run.
+"""The examples of the schemathesis property tests: drawn first, then sent.
 
-Drawing a schemathesis case costs CPU (tens of milliseconds), and against a remote target each
-example then waits for its answer: the run computes, then waits, then computes again. But the cases
-a test sends depend only on its seed: hypothesis draws the same cases from the same seed for as long
-as every example passes. So they are drawn ahead, by the warm-up's thread (``conformance.warmup``)
-while the run waits for its first answers, or else by the test itself; the test then sends them one
-after another. Should one break a rule, the test runs again under hypothesis, which draws them again
-(same seed), finds the failure and shrinks it.
+The cases a test sends depend only on its seed: hypothesis draws the same cases from the same seed
+for as long as every example passes. So a test draws them first and then sends them one after
+another, outside hypothesis' engine, whose work per example then never sits between two requests.
+Should one break a rule, the test runs again under hypothesis, which draws them again (same seed),
+finds the failure and shrinks it.
 
 :func:`expectation` is the one place that says which drawn cases a test sends and what each must
-get; the drawing ahead and the test's own hypothesis run both use it.
+get; the drawing and the test's own hypothesis run both use it.
 """
 
 from __future__ import annotations
@@ -56,10 +54,7 @@ def expectation(settings: Settings, kind: str, case: Case) -> Expectation:
 
 def examples(settings: Settings, kind: str) -> Drawn:
     """The cases the property test of ``kind`` sends, in order, each with its expectation: drawn once
-    per seed and profile (in the warm-up's thread, or now), afresh on every call when the run has no seed."""
-    from conformance import warmup
-
-    warmup.wait()  # no two threads draw at once: the warm-up may be drawing these now
+    per seed and profile, afresh on every call when the run has no seed."""
     key = (kind, settings.seed, profiles.examples(settings, WEIGHTS[kind]), settings.track_ids, settings.org_id,
            settings.collection_id)  # fmt: skip
     with _lock:
@@ -71,7 +66,6 @@ def examples(settings: Settings, kind: str) -> Drawn:
 
 
 def _draw(settings: Settings, kind: str) -> Drawn:
-    from conformance import warmup
     from conformance.safety import PROCESS
 
     found: Drawn = []
@@ -79,10 +73,7 @@ def _draw(settings: Settings, kind: str) -> Drawn:
     @profiles.property_test(settings, WEIGHTS[kind])
     @given(case=fuzzing.cases(settings, kind))
     def draw(case: Case) -> None:
-        if warmup.stopping():  # in the warm-up: the run is over
-            raise warmup.Stopped(kind)
-        if threading.current_thread() is threading.main_thread():  # a test drawing its own (pytest-xdist)
-            PROCESS.check()  # a signal received ends the run here
+        PROCESS.check()  # a signal received ends the run here
         found.append((case, expectation(settings, kind, case)))
 
     draw()

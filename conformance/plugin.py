@@ -52,7 +52,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "probe(factory, kind='rejection'): the requests a conformance test judges, sent in a batch"
     )
-    config.addinivalue_line("markers", "draws(kind): a schemathesis test whose cases are drawn ahead (conformance.drawn)")
     if _targets_suite(config):  # signals are handled from the start: they may land during the imports
         from conformance.safety import PROCESS
 

@@ -114,11 +114,7 @@ def prepare_hypothesis(settings: Settings) -> None:
 
 def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: Any) -> hypothesis.settings:
     """Hypothesis settings for one property test: no database, no deadline, one bug reported; its
-    caches kept inside the report folder. The warm-up's work is done first (``conformance.warmup``):
-    no two threads draw at once."""
-    from conformance import warmup
-
-    warmup.wait()
+    caches kept inside the report folder."""
     prepare_hypothesis(settings)
     options: dict[str, Any] = {
         "max_examples": examples(settings, weight),
@@ -135,11 +131,7 @@ def hypothesis_settings(settings: Settings, weight: float = 1.0, **overrides: An
 
 
 def property_test(settings: Settings, weight: float = 1.0, **overrides: Any) -> Callable[[F], F]:
-    """Decorate an inner ``@given`` function with the run's profile and seed. Put it above ``@given``:
-    it is called before ``@given``'s strategies are built, and waits for the warm-up first."""
-    from conformance import warmup
-
-    warmup.wait()
+    """Decorate an inner ``@given`` function with the run's profile and seed. Put it above ``@given``."""
 
     def decorate(test: F) -> F:
         seeded = hypothesis.seed(settings.seed)(test) if settings.seed is not None else test

@@ -81,13 +81,21 @@ class Signals:
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
-        """The main thread waits on the network: a signal may be raised right here."""
+        """The main thread waits on the network: a signal may be raised right here. Another thread's
+        wait (a batch's, a lane's) does not count: the main thread is then waiting for that thread,
+        inside the locks of ``threading`` and ``concurrent.futures``, and an exception a signal
+        handler raises there can leave a lock taken, so that the threads never finish (seen: a run
+        hung for good). That thread raises the signal at its next request instead (:meth:`check`),
+        and the main thread gets it from the thread's result."""
         self.check()
-        self._waiting += 1
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            self._waiting += 1
         try:
             yield
         finally:
-            self._waiting -= 1
+            if main:
+                self._waiting -= 1
 
     @contextlib.contextmanager
     def restoring(self, what: str) -> Iterator[None]:

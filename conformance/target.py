@@ -89,9 +89,9 @@ class Target:
         self._outcome: str | RestoreFailed | None = None
         #: A PATCH of the collection was accepted: a read that shows the original values may be a cached one.
         self.changed = False
-        #: Work to start when the preflight begins to watch the collection (``conformance.warmup``: it
-        #: goes on in the background); the watch then waits what is left of its time.
-        self.meanwhile: Callable[[], None] | None = None
+        #: Work to do while the preflight watches the collection, given the instant the watch ends
+        #: (``conformance.warmup``); the watch then waits what is left.
+        self.meanwhile: Callable[[float], None] | None = None
 
     # ---- before the first change ---------------------------------------------------------------
 
@@ -225,8 +225,8 @@ class Target:
         """Read again after a moment: a collection that changes meanwhile is someone else's work in progress."""
         started = time.monotonic()
         deadline = started + WATCH_SECONDS
-        if self.meanwhile is not None:  # at least WATCH_SECONDS, longer should the start of the work take longer
-            self.meanwhile()
+        if self.meanwhile is not None:  # at least WATCH_SECONDS, longer when the work takes longer
+            self.meanwhile(deadline)
         time.sleep(max(0.0, deadline - time.monotonic()))
         again = self._read()
         watched = time.monotonic() - started

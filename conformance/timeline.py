@@ -43,6 +43,11 @@ class Timeline:
         with self._lock:
             return len(self._spans)
 
+    def spans(self, start: int = 0) -> list[Span]:
+        """The spans seen so far, from the ``start``-th on (``scripts/benchmark.py --breakdown``)."""
+        with self._lock:
+            return self._spans[start:]
+
     def longest_chain(self) -> int:
         """See :func:`longest_chain`."""
         with self._lock:

@@ -25,6 +25,11 @@ after another may have been in flight together on the client's side.
 
     .venv/bin/python scripts/benchmark.py                      # everything, 3 runs each (about 10 minutes)
     .venv/bin/python scripts/benchmark.py --runners quick --targets loopback --latency-ms 20 --check
+    .venv/bin/python scripts/benchmark.py --runners quick,default --targets loopback --latency-ms 20 --runs 1 --breakdown
+
+``--breakdown`` then runs each profile once more against the loopback stub, with
+``scripts/breakdown_plugin.py`` loaded, and shows where its requests go: by test module, by test and
+by rule, with the longest sequential chain of each (what latency costs it).
 
 Exit status: 0 when every suite run passed (the stub is conformant: any other exit is a wrong
 verdict) and, with ``--check``, every median wall time is within the issue's goals (see ``GOALS``);
@@ -47,10 +52,11 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "music-collections.yaml"
@@ -320,6 +326,72 @@ def _nothing() -> Iterator[dict[str, str]]:
     yield {}
 
 
+Breakdown = list[dict[str, Any]]
+
+
+def breakdown(python: str, runners: Sequence[str], latencies: Sequence[float], seed: int) -> dict[tuple[str, float], Breakdown]:
+    """One more run of each profile against the loopback stub at each latency, with
+    ``scripts/breakdown_plugin.py`` loaded: the requests, chain and time of every test."""
+    found: dict[tuple[str, float], Breakdown] = {}
+    with tempfile.TemporaryDirectory(prefix="conformance-breakdown-") as tmp:
+        for latency in latencies:
+            with loopback_stub(python, latency, Path(tmp) / f"stub-{latency:g}.log") as env:
+                for runner in (r for r in runners if r in PROFILES):
+                    workdir = Path(tmp) / f"{runner}-{latency:g}"
+                    workdir.mkdir()
+                    out = workdir / "breakdown.json"
+                    exports = {name: value for name, value in env.items() if name.startswith("CONFORMANCE_")}
+                    exports.update(PYTHONPATH=str(ROOT / "scripts"), BENCHMARK_BREAKDOWN=str(out))
+                    command = [*suite_command(python, runner, seed, workdir), "-p", "breakdown_plugin"]
+                    _wall, _cpu, returncode, output = _timed(command, ROOT, _environ(exports))
+                    if returncode != 0 or not out.exists():
+                        print(
+                            f"  breakdown of {runner} at {latency:g} ms failed (exit {returncode}):\n{output[-2000:]}",
+                            file=sys.stderr,
+                        )
+                        continue
+                    found[(runner, latency)] = json.loads(out.read_text(encoding="utf-8"))
+    return found
+
+
+def breakdown_tables(rows: Breakdown, title: str, top: int = 12) -> str:
+    """Where the requests of one run go: by test module, by test (the ``top`` longest chains), by rule
+    (a test's requests count for every rule it names). The chain of a group is the sum of its tests'
+    chains: tests run one after another."""
+
+    def grouped(key: Callable[[dict[str, Any]], Sequence[str]]) -> list[tuple[str, list[float]]]:
+        sums: dict[str, list[float]] = {}
+        for row in rows:
+            for name in key(row):
+                total = sums.setdefault(name, [0, 0, 0, 0.0])
+                total[0] += 1
+                total[1] += row["requests"]
+                total[2] += row["chain"]
+                total[3] += row["wall"]
+        return sorted(sums.items(), key=lambda item: (-item[1][2], -item[1][1]))
+
+    lines = [
+        f"### {title}",
+        "",
+        "A batch (refusals, answers, the lanes of accepted values) counts under the test whose setup sent it, the first",
+        "of its tests to run; its other tests show none. Chains add up: the tests run one after another.",
+        "",
+    ]
+    for heading, key, limit in (
+        ("module", lambda row: [row["test"].split("::")[0].rsplit("/", 1)[-1]], None),
+        ("test", lambda row: [row["test"].split("::")[-1]], top),
+        ("rule", lambda row: row["rules"], top),
+    ):
+        groups = grouped(key)
+        lines += [f"| {heading} | tests | requests | chain | wall |", "|---|---:|---:|---:|---:|"]
+        for name, (tests, requests, chain, wall) in groups[:limit]:
+            lines.append(f"| `{name}` | {tests:.0f} | {requests:,.0f} | {chain:,.0f} | {wall:.2f} s |")
+        if limit is not None and len(groups) > limit:
+            lines.append(f"| ({len(groups) - limit} more) | | | | |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def table(rows: Sequence[Row], runs: int) -> str:
     lines = [
         f"| runner | target | latency | wall (median of {runs}) | CPU | session | requests | chain (suite) | chain (stub) "
@@ -372,6 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the seed of every run, so that runs compare (default 0)")
     parser.add_argument("--python", default=sys.executable, help="the interpreter that has the suite installed")
     parser.add_argument("--check", action="store_true", help="exit 1 when a median wall time is over its goal")
+    parser.add_argument(
+        "--breakdown", action="store_true",
+        help="then run each profile once more against the loopback stub and show where its requests go (per module, test, rule)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     runners = _names(args.runners, (*PROFILES, *SCALED, SCHEMATHESIS), "--runners", parser)
     targets = _names(args.targets, TARGETS, "--targets", parser)
@@ -387,6 +463,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     rows = measure(args.python, runners, targets, latencies, args.runs, args.seed)
     print(table(rows, args.runs))
+    if args.breakdown:
+        for (runner, latency), found in breakdown(args.python, runners, latencies, args.seed).items():
+            print()
+            print(breakdown_tables(found, f"Where the requests go: {runner}, loopback, {latency:g} ms"))
     suite_right = all(row.right for row in rows if row.runner != SCHEMATHESIS)
     return 0 if suite_right and not (args.check and any(row.over for row in rows)) else 1
 

@@ -1,19 +1,15 @@
-"""Self-tests of ``conformance.drawn``: the cases drawn ahead are exactly those the property test
+"""Self-tests of ``conformance.drawn``: the cases drawn first are exactly those the property test
 draws under hypothesis, in order, from the same seed; drawn once per seed, and afresh without one."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import gc
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
 
-from conformance import drawn, fuzzing, profiles, warmup
+from conformance import drawn, fuzzing, profiles
 from conformance.config import Secret, Settings
 from conformance.fuzzing import Case
 
@@ -58,54 +54,3 @@ def test_cases_are_drawn_once_per_seed_and_afresh_without_one(tmp_path: Path) ->
     assert drawn.examples(dataclasses.replace(settings, seed=12), "negative") is not first
     unseeded = _settings(tmp_path, seed=None)
     assert drawn.examples(unseeded, "negative") is not drawn.examples(unseeded, "negative")
-
-
-def test_drawing_waits_for_the_warm_up_and_the_warm_up_draws_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The warm-up draws the cases in its own thread; a test asking for them waits for it, and gets
-    what it drew (no two threads draw at once)."""
-    settings = _settings(tmp_path, seed=23)
-    threads: list[str] = []
-    original = drawn._draw
-
-    def recording(settings: Settings, kind: str) -> drawn.Drawn:
-        threads.append(threading.current_thread().name)
-        return original(settings, kind)
-
-    monkeypatch.setattr(drawn, "_draw", recording)
-    monkeypatch.setattr(ast, "parse", ast.parse)  # the original, put back after the test
-    warmup.meanwhile(settings, drawn.WEIGHTS)()
-    got = drawn.examples(settings, "strict")
-    assert threads == ["conformance-warmup"] * len(drawn.WEIGHTS), "each kind drawn once, ahead, by the warm-up"
-    assert [e.content for _, e in got] == _as_the_test_draws(settings, "strict")
-
-
-def test_the_warm_up_and_the_tests_never_parse_python_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CPython 3.11 shares the depth of the syntax tree it builds between threads (gh-106905): with a
-    garbage collector callback (hypothesis installs one) and quick thread switches, two threads that
-    parse at once fail with ``SystemError: AST constructor recursion depth mismatch``. Once the
-    warm-up has started, ``ast.parse`` takes turns."""
-    source = Path(warmup.__file__).with_name("target.py").read_text()
-    failed: list[BaseException] = []
-
-    def parse_a_lot() -> None:
-        for _ in range(60):
-            try:
-                ast.parse(source)
-            except SystemError as error:
-                failed.append(error)
-
-    monkeypatch.setattr(ast, "parse", ast.parse)  # the original, put back after the test
-    monkeypatch.setattr(warmup, "steps", lambda settings, kinds: [parse_a_lot])
-    callback = lambda phase, info: sum(range(50))  # noqa: E731 - Python code run inside a collection
-    threshold = gc.get_threshold()
-    gc.callbacks.append(callback)
-    gc.set_threshold(50)
-    try:
-        settings: Any = None  # the steps, replaced, take none
-        warmup.meanwhile(settings)()
-        parse_a_lot()
-        warmup.wait()
-    finally:
-        gc.callbacks.remove(callback)
-        gc.set_threshold(*threshold)
-    assert failed == []

@@ -38,8 +38,7 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     if not is_worker(request.config):  # workers watch at once on shared cores: no gain (measured)
         from conformance.warmup import meanwhile
 
-        kinds = {mark.args[0] for item in request.session.items for mark in item.iter_markers("draws")}
-        target.meanwhile = meanwhile(settings, kinds)  # what the property tests would do, while the run waits
+        target.meanwhile = meanwhile(settings)  # what the first property test would do, while the watch waits
     run.target = target
     try:
         try:
@@ -62,9 +61,6 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
         PROCESS.abortable = lambda: target.journal is not None  # a second signal may end the restore: the journal is safe
         yield target
     finally:
-        from conformance import warmup
-
-        warmup.stop()  # the run is over: its CPU goes to the restore and the reports
         client.fail_fast, client.corrupted = False, ""  # the restore tries whatever state the run left
         try:
             message = target.restore()

@@ -120,7 +120,6 @@ def _run_fast_then_exact(
 
 
 @pytest.mark.long(90)  # requests one after another, default profile
-@pytest.mark.draws("strict")
 @pytest.mark.requirement("RESP-1", "RESP-3", "VAL-3", "VAL-6", "SEM-1", "SEM-2", "SEM-3", "SEM-4", "SEM-6")
 def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings, api: Client) -> None:
     """Bodies every conformant server must accept (no freedom taken) get 2xx and the collection
@@ -138,7 +137,6 @@ def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings,
 
 
 @pytest.mark.long(60)  # requests one after another, default profile
-@pytest.mark.draws("spec")
 @pytest.mark.requirement("RESP-1", "RESP-2", "RESP-3", "VAL-10", "VAL-12", "SEM-1", "SEM-3", "SEM-6")
 def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings: Settings, api: Client) -> None:
     """Schemathesis' positive data of the open spec (unknown fields, any URL, any track id, any
@@ -156,7 +154,6 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
 
 
 @pytest.mark.long(20)  # requests one after another, default profile
-@pytest.mark.draws("negative")
 @pytest.mark.requirement("RESP-2", "RESP-3", "VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "VAL-7", "VAL-8", "VAL-10", "VAL-12")
 def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: Client, batcher: Batcher) -> None:
     """Bodies that break a rule (wrong types, out-of-range lengths, non-``mtrack_`` ids, non-objects,
