@@ -86,3 +86,37 @@ def test_a_signal_inside_a_property_test_ends_the_run(tmp_path: Path) -> None:
     assert code == 2, output[-3000:]
     assert _verdict(tmp_path) == "interrupted"
     assert app.fields() == app.original
+
+
+def test_a_signal_is_raised_at_once_only_while_the_main_thread_itself_waits_on_the_network() -> None:
+    """While another thread (a batch's) waits on the network, the main thread waits for that thread,
+    inside the locks of ``threading``: a signal is noted there, and raised by the waiting thread at its
+    next request (``check``), never inside those locks (a run interrupted there hung for good)."""
+    import threading
+
+    from conformance.safety import Signals
+
+    signals = Signals()
+    inside, leave = threading.Event(), threading.Event()
+
+    def batch_thread() -> None:
+        with signals.waiting():
+            inside.set()
+            leave.wait(5)
+
+    thread = threading.Thread(target=batch_thread)
+    thread.start()
+    try:
+        assert inside.wait(5)
+        try:
+            signals._handle(signal.SIGINT, None)  # as the interpreter calls it, in the main thread: noted only
+        except KeyboardInterrupt:
+            pytest.fail("raised in the main thread while only another thread waited on the network")
+        assert signals.received, "the signal is noted"
+    finally:
+        leave.set()
+        thread.join(5)
+    with pytest.raises(KeyboardInterrupt):
+        signals.check()  # the next safe point, in any thread
+    with pytest.raises(KeyboardInterrupt), signals.waiting():  # the main thread's own wait: at once
+        pass
