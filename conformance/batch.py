@@ -34,14 +34,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from conformance import checks
 from conformance.client import MISSING, Client, Exchange
 from conformance.config import Secret
 from conformance.evidence import CannotJudge
-from conformance.fields import JSON
+from conformance.fields import JSON, is_rfc3339, timestamp
 
 #: Requests in flight at once: a few, so that a staging server sees a handful of clients, not a flood.
 POOL = 8
@@ -394,10 +393,4 @@ class Batcher:
 
 def _forward(before: Any, after: Any) -> bool:
     """Whether the timestamp ``after`` is the same instant as ``before`` or later."""
-    try:
-        return bool(
-            datetime.fromisoformat(str(after).replace("Z", "+00:00"))
-            >= datetime.fromisoformat(str(before).replace("Z", "+00:00"))
-        )
-    except (TypeError, ValueError):
-        return False
+    return is_rfc3339(before) and is_rfc3339(after) and timestamp(after) >= timestamp(before)

@@ -12,7 +12,6 @@ get; the drawing and the test's own hypothesis run both use it.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 from hypothesis import assume, given, reject
@@ -28,7 +27,6 @@ WEIGHTS = {"strict": 3.0, "spec": 2.0, "negative": 4.0}
 
 Drawn = list[tuple["Case", "Expectation"]]
 
-_lock = threading.Lock()
 _drawn: dict[tuple[object, ...], Drawn] = {}
 
 
@@ -57,12 +55,11 @@ def examples(settings: Settings, kind: str) -> Drawn:
     per seed and profile, afresh on every call when the run has no seed."""
     key = (kind, settings.seed, profiles.examples(settings, WEIGHTS[kind]), settings.track_ids, settings.org_id,
            settings.collection_id)  # fmt: skip
-    with _lock:
-        if settings.seed is None:
-            return _draw(settings, kind)
-        if key not in _drawn:
-            _drawn[key] = _draw(settings, kind)
-        return _drawn[key]
+    if settings.seed is None:
+        return _draw(settings, kind)
+    if key not in _drawn:
+        _drawn[key] = _draw(settings, kind)
+    return _drawn[key]
 
 
 def _draw(settings: Settings, kind: str) -> Drawn:

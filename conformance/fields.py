@@ -27,6 +27,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -434,3 +435,12 @@ _RFC3339 = re.compile(
 def is_rfc3339(value: JSON) -> bool:
     """Whether ``value`` is an RFC 3339 date-time (any offset, optional fraction: freedom F8)."""
     return isinstance(value, str) and _RFC3339.fullmatch(value) is not None
+
+
+def timestamp(value: JSON) -> datetime:
+    """An RFC 3339 timestamp as an aware datetime (``Z`` or an offset, any fraction)."""
+    assert isinstance(value, str)
+    text = value.replace("Z", "+00:00").replace("z", "+00:00")
+    leap = text[17:19] == "60"  # RFC 3339 allows a leap second; Python's datetime does not
+    moment = datetime.fromisoformat(text[:17] + "59" + text[19:] if leap else text)
+    return moment + timedelta(seconds=1) if leap else moment

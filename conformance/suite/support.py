@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from conformance import checks
 from conformance.batch import REJECTION, Answer
 from conformance.client import Client, Exchange
 from conformance.config import ForeignTenant, Secret
-from conformance.fields import FIELD_NAMES, JSON, READ_ONLY_FIELDS, is_rfc3339
+from conformance.fields import FIELD_NAMES, JSON, READ_ONLY_FIELDS, is_rfc3339, timestamp
 from conformance.journal import MARK, marked
 
 
@@ -233,15 +232,6 @@ def _foreign_where(foreign: ForeignTenant | None) -> dict[str, Any]:
     if foreign is None:
         return {}
     return {"org_id": foreign.org_id, "collection_id": foreign.collection_id, "key": foreign.api_key}
-
-
-def timestamp(value: JSON) -> datetime:
-    """An RFC 3339 timestamp as an aware datetime (``Z`` or an offset, any fraction)."""
-    assert isinstance(value, str)
-    text = value.replace("Z", "+00:00").replace("z", "+00:00")
-    leap = text[17:19] == "60"  # RFC 3339 allows a leap second; Python's datetime does not
-    moment = datetime.fromisoformat(text[:17] + "59" + text[19:] if leap else text)
-    return moment + timedelta(seconds=1) if leap else moment
 
 
 def stable(document: Mapping[str, JSON]) -> dict[str, JSON]:

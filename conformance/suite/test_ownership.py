@@ -15,9 +15,9 @@ from conformance import checks
 from conformance.batch import ANSWER, Answer, Probe
 from conformance.client import Client, Exchange
 from conformance.config import ForeignTenant, Settings
-from conformance.fields import COLLECTION_ID_PREFIX, JSON
+from conformance.fields import COLLECTION_ID_PREFIX, JSON, timestamp
 from conformance.suite.conftest import new_missing_id
-from conformance.suite.support import TIMESTAMPS, fields, patch_ok, probe, read, timestamp, unique
+from conformance.suite.support import TIMESTAMPS, fields, patch_ok, probe, read, unique
 
 OTHER_ORG = "org_conformance_other_0000"
 

@@ -24,6 +24,7 @@ from conformance.fields import (
     NULLABLE_FIELDS,
     READ_ONLY_FIELDS,
     Constraint,
+    timestamp,
 )
 from conformance.strategies import URL_PREFIX, Patch
 from conformance.suite.support import (
@@ -39,7 +40,6 @@ from conformance.suite.support import (
     reset,
     stable,
     stored_in_lane,
-    timestamp,
     unique,
 )
 

@@ -16,9 +16,9 @@ from conformance import checks, evidence, profiles, strategies
 from conformance.checks import Violation
 from conformance.client import Client, Exchange
 from conformance.config import Settings
-from conformance.fields import JSON
+from conformance.fields import JSON, timestamp
 from conformance.strategies import InvalidBody, Patch
-from conformance.suite.support import fields, latest, repair_identity, reset_document, stable, timestamp
+from conformance.suite.support import fields, latest, repair_identity, reset_document, stable
 
 
 def _step(exchange: Exchange) -> str:
@@ -146,7 +146,7 @@ def _nothing() -> Exchange:  # pragma: no cover - a read always records an excha
 @pytest.mark.requirement("SEM-1", "SEM-2", "SEM-5", "SEM-6", "SEM-7", "VAL-12")
 def test_target_follows_the_model(api: Client, settings: Settings) -> None:
     options = profiles.hypothesis_settings(settings, weight=0.3, stateful_step_count=profiles.STEPS[settings.profile])
-    model = machine(api, settings)  # its strategies built after the warm-up (see hypothesis_settings)
+    model = machine(api, settings)
     if settings.seed is not None:
         model = hypothesis.seed(settings.seed)(model)
     before = latest(api, "SEM-5")
