@@ -50,16 +50,32 @@ def expectation(settings: Settings, kind: str, case: Case) -> Expectation:
     return found
 
 
+def _key(settings: Settings, kind: str) -> tuple[object, ...]:
+    return (kind, settings.seed, profiles.examples(settings, WEIGHTS[kind]), settings.track_ids, settings.org_id,
+            settings.collection_id)  # fmt: skip
+
+
 def examples(settings: Settings, kind: str) -> Drawn:
     """The cases the property test of ``kind`` sends, in order, each with its expectation: drawn once
-    per seed and profile, afresh on every call when the run has no seed."""
-    key = (kind, settings.seed, profiles.examples(settings, WEIGHTS[kind]), settings.track_ids, settings.org_id,
-           settings.collection_id)  # fmt: skip
+    per seed and profile (ahead, when :func:`draw_ahead` started it), afresh on every call when the
+    run has no seed."""
     if settings.seed is None:
         return _draw(settings, kind)
+    key = _key(settings, kind)
     if key not in _drawn:
-        _drawn[key] = _draw(settings, kind)
+        from conformance import ahead
+
+        found = ahead.take(settings, kind)
+        _drawn[key] = _draw(settings, kind) if found is None else found
     return _drawn[key]
+
+
+def draw_ahead(settings: Settings, kinds: list[str]) -> bool:
+    """Start drawing the cases of ``kinds`` (in the order the run needs them) in a process of their
+    own (``conformance.ahead``), but for those this process has drawn already."""
+    from conformance import ahead
+
+    return ahead.start(settings, [kind for kind in kinds if settings.seed is not None and _key(settings, kind) not in _drawn])
 
 
 def _draw(settings: Settings, kind: str) -> Drawn:

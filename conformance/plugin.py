@@ -52,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "probe(factory, kind='rejection'): the requests a conformance test judges, sent in a batch"
     )
+    config.addinivalue_line("markers", "draws(kind): the schemathesis cases a conformance test sends (conformance.drawn)")
     if _targets_suite(config):  # signals are handled from the start: they may land during the imports
         from conformance.safety import PROCESS
 
@@ -101,7 +102,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if planned and run_of(session.config) is None:
         from conformance.session import start
 
-        start(session.config, planned)
+        run = start(session.config, planned)
+        kinds = [str(mark.args[0]) for item in session.items for mark in item.iter_markers("draws")]
+        if kinds and not hasattr(session.config, "workerinput"):  # a worker shares its cores with three more: no gain
+            from conformance import drawn
+
+            drawn.draw_ahead(run.settings, kinds)
 
 
 @pytest.hookimpl(optionalhook=True)

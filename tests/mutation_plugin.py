@@ -51,3 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
     rules = _rules(config)
     if rules:
         config.pluginmanager.register(_Stopper(rules), "mutation-stopper")
+        from conformance import ahead
+
+        ahead.ENABLED = (
+            False  # the run stops at its first catch, seldom after the property tests: drawing ahead would only cost CPU
+        )

@@ -119,6 +119,7 @@ def _run_fast_then_exact(
     )  # fmt: skip
 
 
+@pytest.mark.draws("strict")  # drawn ahead, in a process of its own (conformance.ahead)
 @pytest.mark.long(90)  # requests one after another, default profile
 @pytest.mark.requirement("RESP-1", "RESP-3", "VAL-3", "VAL-6", "SEM-1", "SEM-2", "SEM-3", "SEM-4", "SEM-6")
 def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings, api: Client) -> None:
@@ -136,6 +137,7 @@ def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings,
     _run_fast_then_exact(api, drawn.examples(settings, "strict"), check, sessions, "strict positive data")
 
 
+@pytest.mark.draws("spec")  # drawn ahead, in a process of its own (conformance.ahead)
 @pytest.mark.long(60)  # requests one after another, default profile
 @pytest.mark.requirement("RESP-1", "RESP-2", "RESP-3", "VAL-10", "VAL-12", "SEM-1", "SEM-3", "SEM-6")
 def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings: Settings, api: Client) -> None:
@@ -153,6 +155,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
     _run_fast_then_exact(api, drawn.examples(settings, "spec"), check, sessions, "spec positive data")
 
 
+@pytest.mark.draws("negative")  # drawn ahead, in a process of its own (conformance.ahead)
 @pytest.mark.long(20)  # requests one after another, default profile
 @pytest.mark.requirement("RESP-2", "RESP-3", "VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "VAL-7", "VAL-8", "VAL-10", "VAL-12")
 def test_negative_data_is_rejected_and_changes_nothing(settings: Settings, api: Client, batcher: Batcher) -> None:
