@@ -101,8 +101,9 @@ def pytest_args(args: argparse.Namespace, extra: Sequence[str], environ: dict[st
     argv = ["--pyargs", "conformance", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     # Start-up: the suite needs neither pytest's assertion rewriting (its checks explain themselves) nor
     # schemathesis' pytest plugin (it drives schemathesis as a library); together they cost about 1.5 s
-    # of CPU at every start (see README, "Speed").
-    argv += ["--assert=plain", "-p", "no:schemathesis"]
+    # of CPU at every start (see README, "Speed"). Nor anyio's (its tests are not async), which alone
+    # imports asyncio and anyio (about 0.05 s).
+    argv += ["--assert=plain", "-p", "no:schemathesis", "-p", "no:anyio"]
     for option in cfg.OPTIONS:
         value = getattr(args, option.dest)
         if option.repeatable:

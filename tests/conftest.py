@@ -55,6 +55,8 @@ def run_suite(*args: str, env: Mapping[str, str] | None = None, timeout: float =
             "--assert=plain",
             "-p",
             "no:schemathesis",
+            "-p",
+            "no:anyio",
             *args,
         ],
         cwd=cwd,
