@@ -8,7 +8,7 @@ it is drawn, while the run sends its first requests on another core (with a sing
 started). Nothing is shared but a pipe:
 
 - The process is given the seed, the profile, the ids and the report folder (hypothesis' storage),
-  never a key or the target's address: it sends no request.
+  never a key or the target's address (nor the run's ``CONFORMANCE_*`` variables): it sends no request.
 - It ignores SIGINT (a Ctrl-C is the run's to handle) and dies with SIGTERM; when the run has gone,
   its next write fails and it ends.
 - The run takes a kind when its test first needs it (:func:`take`), waiting for it at most
@@ -151,6 +151,11 @@ class _Drawing:
 _current: _Drawing | None = None
 
 
+def _environment() -> dict[str, str]:
+    """The run's environment without its own variables (``CONFORMANCE_*``: keys among them)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("CONFORMANCE_")}
+
+
 def _command() -> list[str]:
     """The drawing process: this very code (the package this module is in, however the run found it;
     the packages it needs from the interpreter's own path), so that it draws what the run would."""
@@ -171,7 +176,7 @@ def start(settings: Settings, kinds: Iterable[str]) -> bool:
         return False  # one core: the process would only compete with the run
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
     try:
-        process = subprocess.Popen(_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+        process = subprocess.Popen(_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=_environment())
     except OSError as error:
         errors.close()
         LOG.info("drawing ahead did not start (the tests draw their cases themselves): %s", error)

@@ -94,7 +94,9 @@ def test_other_settings_are_not_served_from_the_drawing_process(tmp_path: Path) 
     assert ahead.take(settings, "spec") is not None
 
 
-def test_the_drawing_process_is_told_nothing_secret(tmp_path: Path) -> None:
+def test_the_drawing_process_is_told_nothing_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFORMANCE_API_KEY", "sk_never_shown")
+    assert not [name for name in ahead._environment() if name.startswith("CONFORMANCE_")]
     told = repr(ahead._inputs(_settings(tmp_path)))
     assert "never_shown" not in told, told
     assert "127.0.0.1" not in told, told
