@@ -154,15 +154,21 @@ def schemathesis_config(*, allow_x00: bool = True) -> schemathesis.Config:
 KINDS = ("strict", "spec", "negative")
 
 
-@functools.lru_cache(maxsize=8)
 def operation(kind: str, tracks: tuple[str, ...] = ()) -> Any:
-    """The PATCH operation to draw ``kind`` data from."""
+    """The PATCH operation to draw ``kind`` data from: spec and negative data come from one, the
+    canonical spec's (built once), strict data from the generation document's of ``tracks``."""
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} must be one of {KINDS}")
+    return _operation(tracks) if kind == "strict" else _operation(None)
+
+
+@functools.lru_cache(maxsize=8)
+def _operation(tracks: tuple[str, ...] | None) -> Any:
+    """The operation of the generation document of ``tracks``, or of the canonical spec (``None``)."""
     import schemathesis
 
-    document = generation_document(tracks) if kind == "strict" else _spec()
-    schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(allow_x00=kind != "strict"))
+    document = _spec() if tracks is None else generation_document(tracks)
+    schema = schemathesis.openapi.from_dict(document, config=schemathesis_config(allow_x00=tracks is None))
     return schema[PATH][METHOD]
 
 
