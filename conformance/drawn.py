@@ -12,6 +12,7 @@ get; the drawing and the test's own hypothesis run both use it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hypothesis import assume, given, reject
@@ -55,18 +56,18 @@ def _key(settings: Settings, kind: str) -> tuple[object, ...]:
             settings.collection_id)  # fmt: skip
 
 
-def examples(settings: Settings, kind: str) -> Drawn:
+def examples(settings: Settings, kind: str, progress: Callable[[], None] = lambda: None) -> Drawn:
     """The cases the property test of ``kind`` sends, in order, each with its expectation: drawn once
     per seed and profile (ahead, when :func:`draw_ahead` started it), afresh on every call when the
     run has no seed."""
     if settings.seed is None:
-        return _draw(settings, kind)
+        return _draw(settings, kind, progress)
     key = _key(settings, kind)
     if key not in _drawn:
         from conformance import ahead
 
         found = ahead.take(settings, kind)
-        _drawn[key] = _draw(settings, kind) if found is None else found
+        _drawn[key] = _draw(settings, kind, progress) if found is None else found
     return _drawn[key]
 
 
@@ -78,7 +79,9 @@ def draw_ahead(settings: Settings, kinds: list[str]) -> bool:
     return ahead.start(settings, [kind for kind in kinds if settings.seed is not None and _key(settings, kind) not in _drawn])
 
 
-def _draw(settings: Settings, kind: str) -> Drawn:
+def _draw(settings: Settings, kind: str, progress: Callable[[], None] = lambda: None) -> Drawn:
+    """The cases hypothesis draws for ``kind``; ``progress`` is called after each (the drawing process
+    says it is alive: ``conformance.ahead``)."""
     from conformance.safety import PROCESS
 
     found: Drawn = []
@@ -87,6 +90,7 @@ def _draw(settings: Settings, kind: str) -> Drawn:
     @given(case=fuzzing.cases(settings, kind))
     def draw(case: Case) -> None:
         PROCESS.check()  # a signal received ends the run here
+        progress()
         found.append((case, expectation(settings, kind, case)))
 
     draw()

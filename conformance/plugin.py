@@ -104,7 +104,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
         run = start(session.config, planned)
         kinds = [str(mark.args[0]) for item in session.items for mark in item.iter_markers("draws")]
-        if kinds and not hasattr(session.config, "workerinput"):  # a worker shares its cores with three more: no gain
+        workers_share_cores = hasattr(session.config, "workerinput")  # with three more workers, on the same cores: no gain
+        if kinds and not workers_share_cores and not session.config.option.collectonly:
             from conformance import drawn
 
             drawn.draw_ahead(run.settings, kinds)
@@ -183,6 +184,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     try:
         yield
     finally:
+        from conformance import ahead
+
+        ahead.stop()  # drawing ahead, should a test have stopped the run before taking every kind
         run = run_of(session.config)
         if run is not None and not hasattr(session.config, "workerinput"):  # a pytest-xdist worker's controller decides
             from conformance.session import finish
