@@ -8,6 +8,7 @@ has the package installed sees only its options.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,9 +185,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     try:
         yield
     finally:
-        from conformance import ahead
-
-        ahead.stop()  # drawing ahead, should a test have stopped the run before taking every kind
+        ahead = sys.modules.get("conformance.ahead")  # only a run that drew ahead imported it
+        if ahead is not None:
+            ahead.stop()  # should a test have stopped the run before taking every kind
         run = run_of(session.config)
         if run is not None and not hasattr(session.config, "workerinput"):  # a pytest-xdist worker's controller decides
             from conformance.session import finish
