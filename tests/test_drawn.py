@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import cast
 
 import pytest
-from hypothesis import given
 
 from conformance import drawn, fuzzing, profiles
 from conformance.config import Secret, Settings
@@ -23,19 +23,25 @@ def _settings(tmp_path: Path, seed: int | None = 7) -> Settings:
     )  # fmt: skip
 
 
+class _Sent:
+    """Stands for the test's session: notes the body of each example it is given."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def exercise(self, case: Case, expectation: fuzzing.Expectation) -> None:
+        self.bodies.append(expectation.content)
+
+
 def _as_the_test_draws(settings: Settings, kind: str) -> list[bytes]:
-    """The bodies the property test of ``kind`` sends, drawn as the test draws them: under hypothesis,
-    one example after another, each judged by ``drawn.expectation``."""
-    sent: list[bytes] = []
+    """The bodies the property test of ``kind`` sends, drawn as the test draws them when it runs under
+    hypothesis (``test_schemathesis._under_hypothesis``): one example after another, each judged by
+    ``drawn.expectation``."""
+    from conformance.suite.test_schemathesis import _Session, _under_hypothesis
 
-    @profiles.property_test(settings, drawn.WEIGHTS[kind])
-    @given(case=fuzzing.cases(settings, kind))
-    @profiles.example
-    def check(case: Case) -> None:
-        sent.append(drawn.expectation(settings, kind, case).content)
-
-    check()
-    return sent
+    sent = _Sent()
+    _under_hypothesis(settings, kind, lambda: cast(_Session, sent))()
+    return sent.bodies
 
 
 @pytest.mark.parametrize("kind", list(drawn.WEIGHTS))

@@ -88,15 +88,31 @@ class _Session:
         return self.suspect
 
 
-def _run_fast_then_exact(
-    api: Client, examples: drawn.Drawn, check: Callable[[], None], sessions: list[_Session], title: str
-) -> None:
-    """The ``examples`` drawn ahead (``conformance.drawn``), sent fast through ``sessions[-1]``; if one
-    broke a rule or did not add up, ``check`` (the property test, which draws the same examples) runs
+def _under_hypothesis(settings: Settings, kind: str, session: Callable[[], _Session]) -> Callable[[], None]:
+    """The property test of ``kind`` as hypothesis runs it: every example it draws (the cases of
+    ``conformance.drawn``, from the same seed) sent through ``session()``, and shrunk should one fail."""
+
+    @profiles.property_test(settings, drawn.WEIGHTS[kind])
+    @given(case=fuzzing.cases(settings, kind))
+    @profiles.example
+    def check(case: Case) -> None:
+        session().exercise(case, drawn.expectation(settings, kind, case))
+
+    return check
+
+
+def _run_fast_then_exact(settings: Settings, api: Client, kind: str, title: str) -> None:
+    """The examples of ``kind`` drawn ahead (``conformance.drawn``), sent fast; if one broke a rule or
+    did not add up, the property test (:func:`_under_hypothesis`, which draws the same examples) runs
     them again one by one with a read after each, and hypothesis shrinks what it finds. A violation
     that does not show again stands as it was found; a discrepancy that does not show one by one is
-    still a violation of SEM-6 (the 200 body is the state, and persists)."""
+    still a violation of SEM-6 (the 200 body is the state, and persists). A failure hypothesis could
+    not replay still names its rule: see ``conformance.outcomes``."""
     from conformance.safety import PROCESS
+
+    sessions = [_Session(api, fast=True)]
+    examples = drawn.examples(settings, kind)
+    check = _under_hypothesis(settings, kind, lambda: sessions[-1])
 
     try:
         for case, expectation in examples:
@@ -125,16 +141,7 @@ def _run_fast_then_exact(
 def test_strict_positive_data_is_accepted_and_stored_exactly(settings: Settings, api: Client) -> None:
     """Bodies every conformant server must accept (no freedom taken) get 2xx and the collection
     object, hold exactly what was sent, and persist; the responses match the spec."""
-    sessions = [_Session(api, fast=True)]
-
-    @profiles.property_test(settings, drawn.WEIGHTS["strict"])
-    @given(case=fuzzing.cases(settings, "strict"))
-    @profiles.example
-    def check(case: Case) -> None:
-        sessions[-1].exercise(case, drawn.expectation(settings, "strict", case))
-
-    # a failure hypothesis could not replay still names its rule: see conformance.outcomes
-    _run_fast_then_exact(api, drawn.examples(settings, "strict"), check, sessions, "strict positive data")
+    _run_fast_then_exact(settings, api, "strict", "strict positive data")
 
 
 @pytest.mark.draws("spec")  # drawn ahead, in a process of its own (conformance.ahead)
@@ -144,15 +151,7 @@ def test_spec_positive_data_is_accepted_or_refused_as_a_freedom_allows(settings:
     """Schemathesis' positive data of the open spec (unknown fields, any URL, any track id, any
     characters) gets 2xx, or the 422 (404 for an unknown track) of the freedom the body takes;
     never a 5xx; an accepted body is stored exactly, a refused one changes nothing."""
-    sessions = [_Session(api, fast=True)]
-
-    @profiles.property_test(settings, drawn.WEIGHTS["spec"])
-    @given(case=fuzzing.cases(settings, "spec"))
-    @profiles.example
-    def check(case: Case) -> None:
-        sessions[-1].exercise(case, drawn.expectation(settings, "spec", case))
-
-    _run_fast_then_exact(api, drawn.examples(settings, "spec"), check, sessions, "spec positive data")
+    _run_fast_then_exact(settings, api, "spec", "spec positive data")
 
 
 @pytest.mark.draws("negative")  # drawn ahead, in a process of its own (conformance.ahead)
@@ -195,11 +194,4 @@ def _refused(case: Case, exchange: Exchange, expectation: fuzzing.Expectation) -
 def _one_by_one(settings: Settings, api: Client) -> None:
     """The negative examples again, each followed by the read that shows what it changed."""
     session = _Session(api)
-
-    @profiles.property_test(settings, drawn.WEIGHTS["negative"])
-    @given(case=fuzzing.cases(settings, "negative"))
-    @profiles.example
-    def check(case: Case) -> None:
-        session.exercise(case, drawn.expectation(settings, "negative", case))
-
-    check()
+    _under_hypothesis(settings, "negative", lambda: session)()
