@@ -497,6 +497,16 @@ def _worker_collection(collection_ids: tuple[str, ...], worker: int | None) -> s
     return collection_ids[worker]
 
 
+def effort(values: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> tuple[str, int | None]:
+    """The profile and ``--examples`` alone, as :func:`load` reads them: what the collection needs to
+    know how a property test is split. Raises :class:`ConfigError` as :func:`load` does."""
+    raw = RawOptions(values, os.environ if environ is None else environ)
+    profile = _text(raw, "profile") or "default"
+    if profile not in PROFILES:
+        raise ConfigError(f"{describe('profile')} must be one of {', '.join(PROFILES)}, got {profile!r}")
+    return profile, _number(raw, "examples", int, None, minimum=1)
+
+
 def load(
     values: Mapping[str, Any],
     environ: Mapping[str, str] | None = None,
@@ -512,9 +522,7 @@ def load(
     """
     raw = RawOptions(values, os.environ if environ is None else environ)
     worker = worker_index(raw.environ)
-    profile = _text(raw, "profile") or "default"
-    if profile not in PROFILES:
-        raise ConfigError(f"{describe('profile')} must be one of {', '.join(PROFILES)}, got {profile!r}")
+    profile, examples = effort(values, raw.environ)
     baseline = _text(raw, "baseline")
     common: dict[str, Any] = {
         "report_dir": Path(_text(raw, "report_dir") or "reports"),
@@ -525,7 +533,7 @@ def load(
         "allow_production": _flag(raw, "allow_production"),
         "adopt_current_state": _flag(raw, "adopt_current_state"),
         "profile": profile,
-        "examples": _number(raw, "examples", int, None, minimum=1),
+        "examples": examples,
         "seed": _number(raw, "seed", int, None, minimum=0),
         "strict": _strict(strict or raw.values.get("strict") is True, raw.environ),
         "baseline": Path(baseline) if baseline else None,

@@ -9,6 +9,7 @@ writes the one set of reports.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -30,8 +31,8 @@ def group_of(item: pytest.Item) -> str | None:
     """The pytest-xdist group (``--dist loadgroup``) of a test, if it has one: the tests of one batch
     (``@pytest.mark.probe``) run on one worker, each lane test's cases on one worker; a long test
     (``@pytest.mark.long``) is a group of its own, which :class:`LongAlone` hands out alone."""
-    if item.get_closest_marker("long") is not None:
-        return LONG + getattr(item, "originalname", item.name)
+    if item.get_closest_marker("long") is not None:  # each part of a test in parts its own (no "]": see _GroupIds)
+        return LONG + re.sub(r"[^\w.-]+", "-", item.name).strip("-")
     mark = item.get_closest_marker("probe")
     if mark is None:
         return None

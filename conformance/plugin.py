@@ -20,6 +20,7 @@ from conformance import requirements
 from conformance.results import FreedomObservation, Planned
 
 if TYPE_CHECKING:  # imported lazily: a project that merely has the package installed pays nothing
+    from conformance.profiles import Part
     from conformance.run import Run, TestRecord
 
 MARKER = "requirement"
@@ -31,6 +32,25 @@ RUN: pytest.StashKey[Run] = pytest.StashKey()
 def run_of(config: pytest.Config) -> Run | None:
     """The run, or ``None`` when no conformance test was collected."""
     return config.stash.get(RUN, None)
+
+
+def option_values(config: pytest.Config) -> dict[str, Any]:
+    """The conformance options as given on the command line (``None`` where the environment decides)."""
+    values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}") for o in cfg.OPTIONS}
+    values.update({o.dest: values[o.dest] or None for o in cfg.OPTIONS if o.is_flag})  # unset: the environment decides
+    return values
+
+
+def parts(config: pytest.Config, weight: float) -> list[Part]:
+    """The parts a long property test of this ``weight`` is split into (``conformance.profiles.parts``),
+    by the run's profile and ``--examples``; whole when they cannot be read (the run then says why)."""
+    from conformance import profiles
+
+    try:
+        profile, given = cfg.effort(option_values(config))
+    except cfg.ConfigError:
+        return [profiles.Part()]
+    return profiles.parts(profile, given, weight)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,12 +18,14 @@ import atexit
 import contextlib
 import functools
 import gzip
+import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -101,8 +103,51 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def examples(settings: Settings, weight: float = 1.0) -> int:
     """How many examples a property test of this ``weight`` runs (at least one)."""
-    base = settings.examples if settings.examples is not None else EXAMPLES[settings.profile]
+    return count(settings.profile, settings.examples, weight)
+
+
+def count(profile: str, given: int | None, weight: float = 1.0) -> int:
+    """:func:`examples` of a ``profile`` and an ``--examples`` (``given``, or ``None``)."""
+    base = given if given is not None else EXAMPLES[profile]
     return max(1, round(base * weight))
+
+
+#: The most parts a long property test is split into (:func:`parts`), and the fewest examples a part runs.
+MAX_PARTS = 4
+PART_EXAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a property test split by :func:`parts`: the ``index``-th of ``count``."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def id(self) -> str:
+        return f"part{self.index + 1}-of-{self.count}"
+
+    def examples(self, total: int) -> int:
+        """This part's share of ``total`` examples: the parts together run exactly ``total``."""
+        return total // self.count + (1 if self.index < total % self.count else 0)
+
+    def seed(self, seed: int) -> int:
+        """The seed this part draws from: the run's for the first part (a test in one part draws what it
+        always drew), one derived from it for the others."""
+        if self.index == 0:
+            return seed
+        return int.from_bytes(hashlib.sha256(f"{seed}/part {self.index}".encode()).digest()[:8], "big")
+
+
+def parts(profile: str, given: int | None, weight: float = 1.0) -> list[Part]:
+    """The parts a long property test of this ``weight`` is split into: one for every
+    :data:`PART_EXAMPLES` examples, at most :data:`MAX_PARTS`. Each part is a test of its own, which
+    pytest-xdist may run on a worker of its own (``-n``); the parts depend on the profile and
+    ``--examples`` only, so a run draws the same examples with or without ``-n``. A profile with few
+    examples keeps its test whole: every part starts with hypothesis' simplest example."""
+    split = max(1, min(MAX_PARTS, count(profile, given, weight) // PART_EXAMPLES))
+    return [Part(index, split) for index in range(split)]
 
 
 def prepare_hypothesis(settings: Settings) -> None:

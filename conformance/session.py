@@ -11,7 +11,7 @@ import pytest
 from conformance import config as cfg
 from conformance import evidence
 from conformance.gate import Stop
-from conformance.plugin import RUN
+from conformance.plugin import RUN, option_values
 from conformance.results import ExitCode, Phase, Planned, TestResult
 from conformance.run import Run, TestRecord, UsageError
 
@@ -19,8 +19,7 @@ from conformance.run import Run, TestRecord, UsageError
 def start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = True) -> Run:
     """Read the options into a :class:`~conformance.run.Run` (exit 4 when they cannot be used), keep
     it in the config, register its hooks, handle signals, and say what the run is against."""
-    values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}") for o in cfg.OPTIONS}
-    values.update({o.dest: values[o.dest] or None for o in cfg.OPTIONS if o.is_flag})  # unset: the environment decides
+    values = option_values(config)
     try:
         run = Run.start(values, planned, serve_stub=serve_stub)
     except UsageError as error:

@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "music-collections.yaml"
 PROFILES = ("quick", "default", "thorough")
 #: pytest-xdist runners: 4 workers, each changing one of the loopback stub's 4 collections.
-SCALED = ("quick-n4", "default-n4")
+SCALED = ("quick-n4", "default-n4", "thorough-n4")
 SCHEMATHESIS = "schemathesis"
 TARGETS = ("in-process", "loopback")
 #: The goals of issue 12 (median wall time, seconds, on a 2-core machine), by profile and the loopback

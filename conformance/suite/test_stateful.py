@@ -12,7 +12,7 @@ import hypothesis
 import pytest
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from conformance import checks, evidence, profiles, strategies
+from conformance import checks, evidence, plugin, profiles, strategies
 from conformance.checks import Violation
 from conformance.client import Client, Exchange
 from conformance.config import Settings
@@ -142,13 +142,33 @@ def _nothing() -> Exchange:  # pragma: no cover - a read always records an excha
     raise RuntimeError("no exchange recorded")
 
 
-@pytest.mark.long(200)  # requests one after another, default profile
+#: The share of the profile's examples the model runs (each is a sequence of up to STEPS requests).
+WEIGHT = 0.3
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A profile with many examples (thorough) runs the model in parts (``conformance.profiles.parts``):
+    each its own test, on a worker of its own under ``-n``. Otherwise the ``part`` fixture: the whole."""
+    if "part" in metafunc.fixturenames:
+        split = plugin.parts(metafunc.config, WEIGHT)
+        if len(split) > 1:
+            metafunc.parametrize("part", split, ids=[p.id for p in split])
+
+
+@pytest.fixture
+def part() -> profiles.Part:
+    return profiles.Part()
+
+
+@pytest.mark.long(200)  # requests one after another, default profile (each part, when split)
 @pytest.mark.requirement("SEM-1", "SEM-2", "SEM-5", "SEM-6", "SEM-7", "VAL-12")
-def test_target_follows_the_model(api: Client, settings: Settings) -> None:
-    options = profiles.hypothesis_settings(settings, weight=0.3, stateful_step_count=profiles.STEPS[settings.profile])
+def test_target_follows_the_model(api: Client, settings: Settings, part: profiles.Part) -> None:
+    steps = profiles.STEPS[settings.profile]
+    options = profiles.hypothesis_settings(settings, WEIGHT, stateful_step_count=steps)
+    options = hypothesis.settings(options, max_examples=part.examples(options.max_examples))
     model = machine(api, settings)
     if settings.seed is not None:
-        model = hypothesis.seed(settings.seed)(model)
+        model = hypothesis.seed(part.seed(settings.seed))(model)
     before = latest(api, "SEM-5")
     try:
         run_state_machine_as_test(model, settings=options)
