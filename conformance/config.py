@@ -501,10 +501,14 @@ def effort(values: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
     """The profile and ``--examples`` alone, as :func:`load` reads them: what the collection needs to
     know how a property test is split. Raises :class:`ConfigError` as :func:`load` does."""
     raw = RawOptions(values, os.environ if environ is None else environ)
+    return _profile(raw), _number(raw, "examples", int, None, minimum=1)
+
+
+def _profile(raw: RawOptions) -> str:
     profile = _text(raw, "profile") or "default"
     if profile not in PROFILES:
         raise ConfigError(f"{describe('profile')} must be one of {', '.join(PROFILES)}, got {profile!r}")
-    return profile, _number(raw, "examples", int, None, minimum=1)
+    return profile
 
 
 def load(
@@ -522,7 +526,7 @@ def load(
     """
     raw = RawOptions(values, os.environ if environ is None else environ)
     worker = worker_index(raw.environ)
-    profile, examples = effort(values, raw.environ)
+    profile = _profile(raw)
     baseline = _text(raw, "baseline")
     common: dict[str, Any] = {
         "report_dir": Path(_text(raw, "report_dir") or "reports"),
@@ -533,7 +537,7 @@ def load(
         "allow_production": _flag(raw, "allow_production"),
         "adopt_current_state": _flag(raw, "adopt_current_state"),
         "profile": profile,
-        "examples": examples,
+        "examples": _number(raw, "examples", int, None, minimum=1),
         "seed": _number(raw, "seed", int, None, minimum=0),
         "strict": _strict(strict or raw.values.get("strict") is True, raw.environ),
         "baseline": Path(baseline) if baseline else None,

@@ -36,7 +36,7 @@ def run_of(config: pytest.Config) -> Run | None:
 
 def option_values(config: pytest.Config) -> dict[str, Any]:
     """The conformance options as given on the command line (``None`` where the environment decides)."""
-    values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}") for o in cfg.OPTIONS}
+    values = {o.dest: config.getoption(o.dest if o.pytest_native else f"conformance_{o.dest}", None) for o in cfg.OPTIONS}
     values.update({o.dest: values[o.dest] or None for o in cfg.OPTIONS if o.is_flag})  # unset: the environment decides
     return values
 

@@ -133,8 +133,8 @@ class Part:
         return total // self.count + (1 if self.index < total % self.count else 0)
 
     def seed(self, seed: int) -> int:
-        """The seed this part draws from: the run's for the first part (a test in one part draws what it
-        always drew), one derived from it for the others."""
+        """The seed this part draws from: the run's for the first part (so a test kept whole draws what
+        it drew before parts existed), one derived from it for the others."""
         if self.index == 0:
             return seed
         return int.from_bytes(hashlib.sha256(f"{seed}/part {self.index}".encode()).digest()[:8], "big")

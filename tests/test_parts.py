@@ -32,7 +32,8 @@ def test_thorough_runs_every_example_in_parts() -> None:
     for total in range(1, 200):
         for count in range(1, profiles.MAX_PARTS + 1):
             shares = [profiles.Part(index, count).examples(total) for index in range(count)]
-            assert sum(shares) == total and max(shares) - min(shares) <= 1, (total, count, shares)
+            assert sum(shares) == total, (total, count, shares)
+            assert max(shares) - min(shares) <= 1, (total, count, shares)
     assert len(profiles.parts("quick", 140, WEIGHT)) == 2, "one part for every 20 examples"
 
 
@@ -56,7 +57,8 @@ def test_each_part_is_a_scheduling_group_of_its_own() -> None:
     groups = [group_of(_item(name, "test_target_follows_the_model")) for name in names]
     assert len(set(groups)) == len(groups), groups
     for group in groups:  # pytest-xdist reads a group after the last "]" of an id
-        assert group is not None and not set(group) & set("[] @"), group
+        assert group is not None
+        assert not set(group) & set("[] @"), group
     assert group_of(_item("test_x", "test_x")) == "conformance-long-test_x"
 
 
