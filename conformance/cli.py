@@ -104,6 +104,10 @@ def pytest_args(args: argparse.Namespace, extra: Sequence[str], environ: dict[st
     # of CPU at every start (see README, "Speed"). Nor anyio's (its tests are not async), which alone
     # imports asyncio and anyio (about 0.05 s).
     argv += ["--assert=plain", "-p", "no:schemathesis", "-p", "no:anyio"]
+    # Nor pytest's temporary folders: no test of the suite asks for one, but under -n pytest-xdist's
+    # controller makes one for each worker (TMPDIR/pytest-of-USER/pytest-N) and, at the end, pytest
+    # removes that user's older ones: a run writes nothing outside --report-dir, and deletes nothing.
+    argv += ["-p", "no:tmpdir"]
     for option in cfg.OPTIONS:
         value = getattr(args, option.dest)
         if option.repeatable:

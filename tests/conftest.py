@@ -57,6 +57,8 @@ def run_suite(*args: str, env: Mapping[str, str] | None = None, timeout: float =
             "no:schemathesis",
             "-p",
             "no:anyio",
+            "-p",
+            "no:tmpdir",
             *args,
         ],
         cwd=cwd,

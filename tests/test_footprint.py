@@ -7,17 +7,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import clean_environ
 
 
-def test_a_run_in_a_fresh_directory_writes_only_into_the_report_dir(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "pytest-xdist"])
+def test_a_run_in_a_fresh_directory_writes_only_into_the_report_dir(workers: list[str], tmp_path: Path) -> None:
+    """pytest-xdist's controller gives each worker a temporary folder of pytest's (``pytest-of-USER``,
+    under the temporary directory), and removes that user's older ones at the end: not in a run."""
     work, temp, home, out = (tmp_path / name for name in ("work", "tmp", "home", "out"))
     for directory in (work, temp, home):
         directory.mkdir()
     env = clean_environ({"TMPDIR": str(temp), "HOME": str(home)})
     env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--report-dir", str(out), "--profile", "quick", "--examples", "2"],
+        [sys.executable, "-m", "conformance", "run", "--report-dir", str(out), "--profile", "quick", "--examples", "2", *workers],
         cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
