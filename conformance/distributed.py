@@ -27,18 +27,31 @@ KEY = "conformance"
 LONG = "conformance-long-"
 
 
+#: The rule a target must be seen to keep before the lanes of accepted values go side by side.
+SIDE_BY_SIDE = "SEM-8"
+#: The group of every lane test and of the tests that judge :data:`SIDE_BY_SIDE`: one worker sends
+#: all the lanes, side by side once it has seen that rule kept (as one process does), instead of
+#: each worker sending its lane tests' lanes one after another. Long: handed out first, alone.
+LANES = LONG + "lanes"
+
+
 def group_of(item: pytest.Item) -> str | None:
     """The pytest-xdist group (``--dist loadgroup``) of a test, if it has one: the tests of one batch
-    (``@pytest.mark.probe``) run on one worker, each lane test's cases on one worker; a long test
-    (``@pytest.mark.long``) is a group of its own, which :class:`LongAlone` hands out alone."""
+    (``@pytest.mark.probe``) run on one worker, and so do all the lane tests with the test that judges
+    SEM-8 (:data:`LANES`); a long test (``@pytest.mark.long``) is a group of its own, which
+    :class:`LongAlone` hands out alone."""
+    mark = item.get_closest_marker("probe")
+    if (mark is not None and mark.kwargs.get("kind", "rejection") == "lane") or _judges(item, SIDE_BY_SIDE):
+        return LANES
     if item.get_closest_marker("long") is not None:  # each part of a test in parts its own (no "]": see _GroupIds)
         return LONG + re.sub(r"[^\w.-]+", "-", item.name).strip("-")
-    mark = item.get_closest_marker("probe")
     if mark is None:
         return None
-    if mark.kwargs.get("kind", "rejection") == "lane":
-        return f"conformance-lane-{getattr(item, 'originalname', item.name)}"
     return "conformance-batch"
+
+
+def _judges(item: pytest.Item, rule_id: str) -> bool:
+    return any(rule_id in mark.args for mark in item.iter_markers("requirement"))
 
 
 def _length(item: pytest.Item) -> int:

@@ -196,3 +196,37 @@ def test_long_tests_start_first_alone_and_every_test_runs(
         for i, test in enumerate(tests[:-1]):
             if LONG in test and singles >= longs:
                 assert LONG in tests[i + 1] or "@" not in tests[i + 1], tests
+
+
+class _Marked:
+    """A collected test as :func:`conformance.distributed.group_of` sees it: its name and marks."""
+
+    def __init__(self, name: str, *marks: pytest.MarkDecorator) -> None:
+        self.name = self.originalname = name
+        self.marks = [mark.mark for mark in marks]
+
+    def get_closest_marker(self, name: str) -> Any:
+        return next((mark for mark in self.marks if mark.name == name), None)
+
+    def iter_markers(self, name: str) -> list[Any]:
+        return [mark for mark in self.marks if mark.name == name]
+
+
+def test_the_lanes_share_a_worker_with_the_test_that_judges_sem_8() -> None:
+    """Lanes go side by side only where SEM-8 was seen kept: the worker that sends them all runs the
+    SEM-8 test too (first: it is long), instead of every worker sending its lanes one after another."""
+    from conformance.distributed import LANES, LONG, group_of
+
+    def probe(kind: str) -> pytest.MarkDecorator:
+        return pytest.mark.probe(print, kind=kind)
+
+    lane_a = _Marked("test_a[x]", probe("lane"), pytest.mark.requirement("SEM-3"))
+    lane_b = _Marked("test_b[y]", probe("lane"), pytest.mark.requirement("VAL-3"))
+    sem_8 = _Marked("test_concurrent", pytest.mark.long(45), pytest.mark.requirement("SEM-8", "SEM-6"))
+    assert {group_of(lane_a), group_of(lane_b), group_of(sem_8)} == {LANES}  # type: ignore[arg-type]
+    assert LANES.startswith(LONG), "handed out first, alone, as a long test"
+    refused = _Marked("test_c", probe("rejection"), pytest.mark.requirement("VAL-12"))
+    assert group_of(refused) == "conformance-batch"  # type: ignore[arg-type]
+    other = _Marked("test_model", pytest.mark.long(200), pytest.mark.requirement("SEM-1"))
+    assert group_of(other) == LONG + "test_model"  # type: ignore[arg-type]
+    assert group_of(_Marked("test_plain", pytest.mark.requirement("SEM-1"))) is None  # type: ignore[arg-type]

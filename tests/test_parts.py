@@ -49,7 +49,7 @@ def test_each_part_draws_from_a_seed_of_its_own_the_first_from_the_runs() -> Non
 
 def _item(name: str, original: str) -> Any:
     marks = {"long": object()}
-    return SimpleNamespace(name=name, originalname=original, get_closest_marker=marks.get)
+    return SimpleNamespace(name=name, originalname=original, get_closest_marker=marks.get, iter_markers=lambda name: [])
 
 
 def test_each_part_is_a_scheduling_group_of_its_own() -> None:
