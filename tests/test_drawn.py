@@ -60,3 +60,28 @@ def test_cases_are_drawn_once_per_seed_and_afresh_without_one(tmp_path: Path) ->
     assert drawn.examples(dataclasses.replace(settings, seed=12), "negative") is not first
     unseeded = _settings(tmp_path, seed=None)
     assert drawn.examples(unseeded, "negative") is not drawn.examples(unseeded, "negative")
+
+
+def test_a_worker_draws_its_first_tests_cases_while_the_watch_waits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pytest-xdist worker's warm-up (``conformance.warmup.drawing``) draws the cases of the kinds its
+    first test draws, once: that test then finds them drawn. A failing draw is left to the test, and
+    without a seed (a test draws afresh) nothing is drawn early."""
+    from conformance import warmup
+
+    calls: list[str] = []
+    real = drawn._draw
+
+    def counted(settings: Settings, kind: str, progress: object = None) -> drawn.Drawn:
+        calls.append(kind)
+        if kind == "spec":
+            raise RuntimeError("a draw that fails")
+        return real(settings, kind)
+
+    monkeypatch.setattr(drawn, "_draw", counted)
+    settings = _settings(tmp_path, seed=5)
+    warmup.drawing(settings, ["negative", "spec"])(0.0)  # a deadline long past: the drawing is done anyway
+    assert calls == ["negative", "spec"]
+    assert drawn.examples(settings, "negative"), "the test finds its cases drawn"
+    assert calls == ["negative", "spec"], "and draws nothing again"
+    warmup.drawing(_settings(tmp_path, seed=None), ["negative"])(0.0)
+    assert calls == ["negative", "spec"], "nothing drawn early without a seed"

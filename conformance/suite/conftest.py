@@ -35,10 +35,15 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
     run = _run(request)
     client = Client(settings)
     target = Target(settings, client)
-    if not is_worker(request.config):  # workers watch at once on shared cores: no gain (measured)
+    if not is_worker(request.config):
         from conformance.warmup import meanwhile
 
         target.meanwhile = meanwhile(settings)  # what the first property test would do, while the watch waits
+    else:  # the whole warm-up in four workers at once, on shared cores: no gain (measured); only what the first test draws
+        from conformance.warmup import drawing
+
+        first = getattr(request, "_pyfuncitem", None)  # the test whose setup asked for the target
+        target.meanwhile = drawing(settings, [] if first is None else [str(m.args[0]) for m in first.iter_markers("draws")])
     run.target = target
     try:
         try:
