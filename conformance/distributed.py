@@ -50,6 +50,13 @@ def group_of(item: pytest.Item) -> str | None:
     return "conformance-batch"
 
 
+def run_order(item: pytest.Item) -> tuple[int, bool]:
+    """Where a worker puts a test (a sort key): the long tests first, the longest first; among equals,
+    a test that judges :data:`SIDE_BY_SIDE` before the others, so that it runs before the lane tests
+    of its group (:data:`LANES`) whatever their lengths."""
+    return -_length(item), not _judges(item, SIDE_BY_SIDE)
+
+
 def _judges(item: pytest.Item, rule_id: str) -> bool:
     return any(rule_id in mark.args for mark in item.iter_markers("requirement"))
 
@@ -114,7 +121,7 @@ class _GroupIds:
 
     @pytest.hookimpl(trylast=True)  # after pytest-xdist's
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        items.sort(key=lambda item: -_length(item))  # stable: otherwise as collected
+        items.sort(key=run_order)  # stable: otherwise as collected
         for item in items:
             groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
             if groups and "@" not in item.nodeid.rpartition("]")[2]:

@@ -230,3 +230,16 @@ def test_the_lanes_share_a_worker_with_the_test_that_judges_sem_8() -> None:
     other = _Marked("test_model", pytest.mark.long(200), pytest.mark.requirement("SEM-1"))
     assert group_of(other) == LONG + "test_model"  # type: ignore[arg-type]
     assert group_of(_Marked("test_plain", pytest.mark.requirement("SEM-1"))) is None  # type: ignore[arg-type]
+
+
+def test_a_worker_runs_the_sem_8_test_before_the_lane_tests_of_its_group() -> None:
+    """The lanes go side by side only once SEM-8 was judged on that worker: its test comes first among
+    the tests of the group, long or not (``run_order``, the order every worker gives the controller)."""
+    from conformance.distributed import run_order
+
+    lanes = [_Marked(f"test_lane[{i}]", pytest.mark.probe(print, kind="lane")) for i in range(3)]
+    for marks in ([pytest.mark.long(45)], []):
+        sem_8 = _Marked("test_concurrent", *marks, pytest.mark.requirement("SEM-8"))
+        ordered = sorted([*lanes, sem_8], key=run_order)  # type: ignore[arg-type]
+        assert ordered[0] is sem_8, [t.name for t in ordered]
+        assert ordered[1:] == lanes, "the rest as collected"
