@@ -95,19 +95,21 @@ def build_run_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What a run turns off in pytest. Start-up: the suite needs neither pytest's assertion rewriting (its
+#: checks explain themselves) nor schemathesis' pytest plugin (it drives schemathesis as a library);
+#: together they cost about 1.5 s of CPU at every start (see README, "Speed"). Nor anyio's (its tests
+#: are not async), which alone imports asyncio and anyio (about 0.05 s). Nor pytest's temporary
+#: folders: no test of the suite asks for one, but under -n pytest-xdist's controller makes one for
+#: each worker (TMPDIR/pytest-of-USER/pytest-N) and, at the end, pytest removes that user's older
+#: ones: a run writes nothing outside --report-dir, and deletes nothing.
+PLUGINS_OFF = ("--assert=plain", "-p", "no:schemathesis", "-p", "no:anyio", "-p", "no:tmpdir")
+
+
 def pytest_args(args: argparse.Namespace, extra: Sequence[str], environ: dict[str, str] | None = None) -> list[str]:
     """The ``pytest`` command line of a ``conformance run``."""
     # This command imported the package before pytest could mark it for assertion rewriting: say nothing of it.
     argv = ["--pyargs", "conformance", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    # Start-up: the suite needs neither pytest's assertion rewriting (its checks explain themselves) nor
-    # schemathesis' pytest plugin (it drives schemathesis as a library); together they cost about 1.5 s
-    # of CPU at every start (see README, "Speed"). Nor anyio's (its tests are not async), which alone
-    # imports asyncio and anyio (about 0.05 s).
-    argv += ["--assert=plain", "-p", "no:schemathesis", "-p", "no:anyio"]
-    # Nor pytest's temporary folders: no test of the suite asks for one, but under -n pytest-xdist's
-    # controller makes one for each worker (TMPDIR/pytest-of-USER/pytest-N) and, at the end, pytest
-    # removes that user's older ones: a run writes nothing outside --report-dir, and deletes nothing.
-    argv += ["-p", "no:tmpdir"]
+    argv += PLUGINS_OFF
     for option in cfg.OPTIONS:
         value = getattr(args, option.dest)
         if option.repeatable:

@@ -58,7 +58,9 @@ def run_order(item: pytest.Item) -> tuple[int, bool]:
 
 
 def _judges(item: pytest.Item, rule_id: str) -> bool:
-    return any(rule_id in mark.args for mark in item.iter_markers("requirement"))
+    from conformance.plugin import rule_ids
+
+    return rule_id in rule_ids(item)
 
 
 def _length(item: pytest.Item) -> int:

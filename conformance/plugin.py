@@ -100,8 +100,14 @@ def _nodeid(item: pytest.Item) -> str:
     return head if at and group.startswith("conformance-") and "]" not in group else item.nodeid
 
 
-def _rule_ids(item: pytest.Item) -> tuple[str, ...]:
+def rule_ids(item: pytest.Item) -> tuple[str, ...]:
+    """The rules a test names (``@pytest.mark.requirement``)."""
     return tuple(rule_id for mark in item.iter_markers(MARKER) for rule_id in mark.args)
+
+
+def drawn_kinds(*items: pytest.Item) -> list[str]:
+    """The kinds of schemathesis cases the tests send (``@pytest.mark.draws``), in their order."""
+    return [str(mark.args[0]) for item in items for mark in item.iter_markers("draws")]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
@@ -110,7 +116,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if suite:
         from conformance.distributed import group_of
     for item in items:
-        for rule_id in _rule_ids(item):
+        for rule_id in rule_ids(item):
             if rule_id not in requirements.BY_ID:
                 raise pytest.UsageError(f"{item.nodeid}: unknown requirement ID {rule_id!r}")
         group = group_of(item) if suite else None  # see conformance.distributed
@@ -119,12 +125,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    planned = [Planned(_nodeid(item), _rule_ids(item)) for item in session.items if _rule_ids(item)]
+    planned = [Planned(_nodeid(item), rule_ids(item)) for item in session.items if rule_ids(item)]
     if planned and run_of(session.config) is None:
         from conformance.session import start
 
         run = start(session.config, planned)
-        kinds = [str(mark.args[0]) for item in session.items for mark in item.iter_markers("draws")]
+        kinds = drawn_kinds(*session.items)
         workers_share_cores = hasattr(session.config, "workerinput")  # with three more workers, on the same cores: no gain
         if kinds and not workers_share_cores and not session.config.option.collectonly:
             from conformance import drawn
@@ -165,10 +171,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     run = run_of(item.config)
-    if run is not None and _rule_ids(item):
+    if run is not None and rule_ids(item):
         from conformance.session import begin_test
 
-        item.stash[_TEST] = begin_test(run, _nodeid(item), _rule_ids(item))
+        item.stash[_TEST] = begin_test(run, _nodeid(item), rule_ids(item))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conformance.cli import PLUGINS_OFF
 from conformance.stub.app import Seed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,22 +47,7 @@ def run_suite(*args: str, env: Mapping[str, str] | None = None, timeout: float =
     """``python -m pytest conformance ARGS`` in a subprocess with a clean environment."""
     completed = subprocess.run(
         # as `conformance run` starts it: no assertion rewriting, no schemathesis pytest plugin (faster start-up)
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "conformance",
-            "-p",
-            "no:cacheprovider",
-            "--assert=plain",
-            "-p",
-            "no:schemathesis",
-            "-p",
-            "no:anyio",
-            "-p",
-            "no:tmpdir",
-            *args,
-        ],
+        [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *PLUGINS_OFF, *args],
         cwd=cwd,
         env=clean_environ(env),
         capture_output=True,
@@ -88,3 +75,18 @@ def target_options(seed: Seed, *, foreign: bool = True) -> list[str]:
         args += ["--foreign-org-id", seed.foreign_org_id, "--foreign-collection-id", seed.foreign_collection_id]
         args += ["--foreign-api-key", seed.foreign_api_key]
     return args + [option for track in seed.track_ids for option in ("--track-id", track)]
+
+
+class Marked:
+    """A collected test as the plugin's mark readers see it (``conformance.distributed.group_of``):
+    its name and marks."""
+
+    def __init__(self, name: str, *marks: pytest.MarkDecorator) -> None:
+        self.name = self.originalname = name
+        self.marks = [mark.mark for mark in marks]
+
+    def get_closest_marker(self, name: str) -> Any:
+        return next((mark for mark in self.marks if mark.name == name), None)
+
+    def iter_markers(self, name: str) -> list[Any]:
+        return [mark for mark in self.marks if mark.name == name]

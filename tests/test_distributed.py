@@ -15,7 +15,7 @@ import pytest
 from conformance.stub import RunningStub, StubApp
 from conformance.stub.faults import FAULTS, VARIANTS
 
-from .conftest import run_suite, target_options
+from .conftest import Marked, run_suite, target_options
 
 
 def _report(directory: Path) -> dict[str, Any]:
@@ -198,20 +198,6 @@ def test_long_tests_start_first_alone_and_every_test_runs(
                 assert LONG in tests[i + 1] or "@" not in tests[i + 1], tests
 
 
-class _Marked:
-    """A collected test as :func:`conformance.distributed.group_of` sees it: its name and marks."""
-
-    def __init__(self, name: str, *marks: pytest.MarkDecorator) -> None:
-        self.name = self.originalname = name
-        self.marks = [mark.mark for mark in marks]
-
-    def get_closest_marker(self, name: str) -> Any:
-        return next((mark for mark in self.marks if mark.name == name), None)
-
-    def iter_markers(self, name: str) -> list[Any]:
-        return [mark for mark in self.marks if mark.name == name]
-
-
 def test_the_lanes_share_a_worker_with_the_test_that_judges_sem_8() -> None:
     """Lanes go side by side only where SEM-8 was seen kept: the worker that sends them all runs the
     SEM-8 test too (first: it is long), instead of every worker sending its lanes one after another."""
@@ -220,16 +206,16 @@ def test_the_lanes_share_a_worker_with_the_test_that_judges_sem_8() -> None:
     def probe(kind: str) -> pytest.MarkDecorator:
         return pytest.mark.probe(print, kind=kind)
 
-    lane_a = _Marked("test_a[x]", probe("lane"), pytest.mark.requirement("SEM-3"))
-    lane_b = _Marked("test_b[y]", probe("lane"), pytest.mark.requirement("VAL-3"))
-    sem_8 = _Marked("test_concurrent", pytest.mark.long(45), pytest.mark.requirement("SEM-8", "SEM-6"))
+    lane_a = Marked("test_a[x]", probe("lane"), pytest.mark.requirement("SEM-3"))
+    lane_b = Marked("test_b[y]", probe("lane"), pytest.mark.requirement("VAL-3"))
+    sem_8 = Marked("test_concurrent", pytest.mark.long(45), pytest.mark.requirement("SEM-8", "SEM-6"))
     assert {group_of(lane_a), group_of(lane_b), group_of(sem_8)} == {LANES}  # type: ignore[arg-type]
     assert LANES.startswith(LONG), "handed out first, alone, as a long test"
-    refused = _Marked("test_c", probe("rejection"), pytest.mark.requirement("VAL-12"))
+    refused = Marked("test_c", probe("rejection"), pytest.mark.requirement("VAL-12"))
     assert group_of(refused) == "conformance-batch"  # type: ignore[arg-type]
-    other = _Marked("test_model", pytest.mark.long(200), pytest.mark.requirement("SEM-1"))
+    other = Marked("test_model", pytest.mark.long(200), pytest.mark.requirement("SEM-1"))
     assert group_of(other) == LONG + "test_model"  # type: ignore[arg-type]
-    assert group_of(_Marked("test_plain", pytest.mark.requirement("SEM-1"))) is None  # type: ignore[arg-type]
+    assert group_of(Marked("test_plain", pytest.mark.requirement("SEM-1"))) is None  # type: ignore[arg-type]
 
 
 def test_a_worker_runs_the_sem_8_test_before_the_lane_tests_of_its_group() -> None:
@@ -237,9 +223,9 @@ def test_a_worker_runs_the_sem_8_test_before_the_lane_tests_of_its_group() -> No
     the tests of the group, long or not (``run_order``, the order every worker gives the controller)."""
     from conformance.distributed import run_order
 
-    lanes = [_Marked(f"test_lane[{i}]", pytest.mark.probe(print, kind="lane")) for i in range(3)]
+    lanes = [Marked(f"test_lane[{i}]", pytest.mark.probe(print, kind="lane")) for i in range(3)]
     for marks in ([pytest.mark.long(45)], []):
-        sem_8 = _Marked("test_concurrent", *marks, pytest.mark.requirement("SEM-8"))
+        sem_8 = Marked("test_concurrent", *marks, pytest.mark.requirement("SEM-8"))
         ordered = sorted([*lanes, sem_8], key=run_order)  # type: ignore[arg-type]
         assert ordered[0] is sem_8, [t.name for t in ordered]
         assert ordered[1:] == lanes, "the rest as collected"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
@@ -15,7 +13,7 @@ from conformance import profiles
 from conformance.distributed import group_of
 from conformance.suite.test_stateful import WEIGHT
 
-from .conftest import run_suite
+from .conftest import Marked, run_suite
 
 
 def test_quick_and_default_keep_the_model_whole() -> None:
@@ -47,19 +45,14 @@ def test_each_part_draws_from_a_seed_of_its_own_the_first_from_the_runs() -> Non
     assert all(0 <= seed < 2**64 for seed in seeds)
 
 
-def _item(name: str, original: str) -> Any:
-    marks = {"long": object()}
-    return SimpleNamespace(name=name, originalname=original, get_closest_marker=marks.get, iter_markers=lambda name: [])
-
-
 def test_each_part_is_a_scheduling_group_of_its_own() -> None:
     names = [f"test_target_follows_the_model[{part.id}]" for part in profiles.parts("thorough", None, WEIGHT)]
-    groups = [group_of(_item(name, "test_target_follows_the_model")) for name in names]
+    groups = [group_of(Marked(name, pytest.mark.long(200))) for name in names]  # type: ignore[arg-type]
     assert len(set(groups)) == len(groups), groups
     for group in groups:  # pytest-xdist reads a group after the last "]" of an id
         assert group is not None
         assert not set(group) & set("[] @"), group
-    assert group_of(_item("test_x", "test_x")) == "conformance-long-test_x"
+    assert group_of(Marked("test_x", pytest.mark.long(1))) == "conformance-long-test_x"  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("fault", "code"), [(None, 0), ("patch-as-put", 1)], ids=["stub", "fault"])

@@ -43,7 +43,7 @@ def target(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Targe
         from conformance.warmup import drawing
 
         first = getattr(request, "_pyfuncitem", None)  # the test whose setup asked for the target
-        target.meanwhile = drawing(settings, [] if first is None else [str(m.args[0]) for m in first.iter_markers("draws")])
+        target.meanwhile = drawing(settings, [] if first is None else plugin.drawn_kinds(first))
     run.target = target
     try:
         try:

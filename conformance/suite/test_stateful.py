@@ -163,9 +163,10 @@ def part() -> profiles.Part:
 @pytest.mark.long(200)  # requests one after another, default profile (each part, when split)
 @pytest.mark.requirement("SEM-1", "SEM-2", "SEM-5", "SEM-6", "SEM-7", "VAL-12")
 def test_target_follows_the_model(api: Client, settings: Settings, part: profiles.Part) -> None:
-    steps = profiles.STEPS[settings.profile]
-    options = profiles.hypothesis_settings(settings, WEIGHT, stateful_step_count=steps)
-    options = hypothesis.settings(options, max_examples=part.examples(options.max_examples))
+    options = profiles.hypothesis_settings(
+        settings, WEIGHT, stateful_step_count=profiles.STEPS[settings.profile],
+        max_examples=part.examples(profiles.examples(settings, WEIGHT)),
+    )  # fmt: skip
     model = machine(api, settings)
     if settings.seed is not None:
         model = hypothesis.seed(part.seed(settings.seed))(model)
