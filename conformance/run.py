@@ -20,7 +20,6 @@ from typing import Any
 from conformance import config as cfg
 from conformance import gate
 from conformance.evidence import Ledger
-from conformance.outcomes import judge_test
 from conformance.redaction import Redactor
 from conformance.results import FreedomObservation, Outcome, Phase, Planned, TestResult, not_run
 
@@ -133,6 +132,8 @@ class Run:
 
     def judge(self, record: TestRecord) -> TestResult:
         """The result of ``record`` as it stands (the plugin asks again after each phase)."""
+        from conformance.outcomes import judge_test  # the checks and the client: a pytest-xdist controller judges no test
+
         result = judge_test(
             record.nodeid, record.rule_ids, record.phases, record.ledger.checks,
             strict=self.settings.strict, redact=self.redact, duration=record.duration, freedoms=record.freedoms,
