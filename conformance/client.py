@@ -29,9 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from conformance import transport
+from conformance._httpx import httpx
 from conformance.config import Secret, Settings
 from conformance.evidence import CannotJudge
 from conformance.fields import JSON

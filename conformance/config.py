@@ -444,7 +444,7 @@ def _tenant(raw: RawOptions) -> ForeignTenant | None:
 def _base_url(text: str) -> tuple[str, UrlCredentials | None]:
     """The base URL without its credentials, and the credentials; refused (one line) when the HTTP
     client could not use it as the base of the endpoint's path."""
-    import httpx
+    from conformance._httpx import httpx
 
     where = describe("base_url")
     if not text.startswith(("http://", "https://")):

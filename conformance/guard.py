@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-import httpx
 import idna
+
+from conformance._httpx import httpx
 
 #: The API page's public host, and the domain every other production host lives under.
 PUBLIC_HOST = "api.aitronos.com"

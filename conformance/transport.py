@@ -32,7 +32,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpcore
-import httpx
+
+from conformance._httpx import httpx
 
 #: The most the suite reads of one answer, on the wire and decompressed: 8 MiB. A conformant answer
 #: holds one collection (a few KB); an error that quoted the largest body the suite sends (about
