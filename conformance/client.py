@@ -270,6 +270,7 @@ class Client:
             auth=auth,
             # only what the client decompresses itself, with a bound (see conformance.transport)
             headers={"Accept-Encoding": transport.ACCEPT_ENCODING},
+            verify=transport.certificates(settings.base_url),
         )
         transport.bound_exchanges(client)
         return client

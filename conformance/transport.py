@@ -25,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import os
+import ssl
 import threading
 import time
 import zlib
@@ -133,6 +135,20 @@ class _Backend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+#: The environment's proxies for a plain-HTTP target (httpx reads them): one may be reached over TLS.
+_HTTP_PROXIES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def certificates(base_url: str) -> ssl.SSLContext | bool:
+    """What the client verifies a TLS peer with: httpx's default (certifi's certificates) for an
+    ``https`` target, or when a proxy is set, which a plain-HTTP target may be reached through over
+    TLS; otherwise no TLS is ever negotiated, and a context that trusts no certificate (any handshake
+    fails, never unverified) spares loading certifi's 150 (0.05 s of CPU per process)."""
+    if not base_url.lower().startswith("http://") or any(os.environ.get(name) for name in _HTTP_PROXIES):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def bound_exchanges(client: httpx.Client) -> None:

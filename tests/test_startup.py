@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
+
+import pytest
+
+from conformance.transport import certificates
 
 
 def test_httpx_comes_without_its_command_line_client() -> None:
@@ -24,3 +29,25 @@ def test_httpx_comes_without_its_command_line_client() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("proxy", [None, "HTTP_PROXY", "all_proxy"])
+def test_a_plain_http_target_loads_no_certificates_and_trusts_none(proxy: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading certifi's certificates costs 0.05 s of CPU per process; a plain-HTTP target negotiates no
+    TLS, so the client gets a context that trusts no certificate (a handshake fails, never goes
+    unverified). An ``https`` target, or one reached through a proxy (which may speak TLS), gets
+    httpx's default verification."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy is not None:
+        monkeypatch.setenv(proxy, "https://proxy.example.test:3128")
+    assert certificates("https://staging.example.test") is True
+    assert certificates("HTTPS://staging.example.test") is True
+    found = certificates("http://127.0.0.1:8080")
+    if proxy is not None:
+        assert found is True
+        return
+    assert isinstance(found, ssl.SSLContext)
+    assert found.verify_mode == ssl.CERT_REQUIRED
+    assert found.check_hostname
+    assert found.cert_store_stats()["x509_ca"] == 0, "no certificate is trusted"
