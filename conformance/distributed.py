@@ -137,6 +137,13 @@ def tell_worker(node: Any) -> None:
     node.workerinput[KEY + "_loadgroup"] = node.config.getvalue("dist") == "loadgroup"
 
 
+def stop_workers(config: pytest.Config) -> None:
+    """Stop the workers pytest-xdist started, as it does when the session finishes (on a controller)."""
+    dsession = config.pluginmanager.get_plugin("dsession")
+    if dsession is not None:
+        dsession.pytest_sessionfinish()
+
+
 def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 

@@ -163,15 +163,19 @@ def pytest_sessionstart(session: pytest.Session) -> Generator[None, None, None]:
 
     It starts once pytest-xdist has started the workers, which then boot (about 0.6 s of CPU each)
     while it reads its options and imports what it needs: no test runs before this returns (the
-    controller hands tests out only afterwards), and should it refuse the options, the workers are
-    stopped before they have sent anything."""
+    controller hands tests out only afterwards). Should it refuse the options, it stops the workers,
+    which have sent nothing yet (pytest skips the session's finish, where pytest-xdist would)."""
     yield
     from conformance import distributed
 
     if distributed.is_controller(session.config) and _targets_suite(session.config):
         from conformance.session import start_controller
 
-        start_controller(session.config)
+        try:
+            start_controller(session.config)
+        except BaseException:
+            distributed.stop_workers(session.config)
+            raise
 
 
 @pytest.hookimpl(tryfirst=True)

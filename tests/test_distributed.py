@@ -107,12 +107,16 @@ def test_a_batch_is_sent_once_by_the_worker_that_runs_its_tests(tmp_path: Path) 
 
 
 def test_more_workers_than_collections_is_a_usage_error(tmp_path: Path) -> None:
+    """Refused on the controller, which starts once pytest-xdist has started the workers: they are
+    stopped having sent nothing."""
     app = Counted()
     with RunningStub(app) as stub:
         seed = app.seed(stub.base_url)
         run = run_suite(*target_options(seed, foreign=False), "-n", "2", "--report-dir", str(tmp_path), timeout=300)
+        served = len(stub.timeline)
     assert run.returncode == 4, run.output[-3000:]
     assert "each worker changes a collection of its own" in run.output
+    assert served == 0, "a refused run sends the target nothing"
 
 
 class _Node:
