@@ -44,7 +44,8 @@ def start(config: pytest.Config, planned: list[Planned], *, serve_stub: bool = T
 
 def start_controller(config: pytest.Config) -> None:
     """A pytest-xdist controller's run: it serves no stub and collects nothing; more workers than
-    collections is refused here, before any worker starts."""
+    collections is refused here, before any test is handed out (``plugin.pytest_sessionstart``
+    then stops the workers)."""
     run = start(config, [], serve_stub=False)
     workers = config.getoption("numprocesses", None)
     if not run.settings.stub and isinstance(workers, int) and workers > len(run.settings.collection_ids):
