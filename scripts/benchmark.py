@@ -14,9 +14,9 @@ once for each ``--latency-ms``. That stub answers every request after L ms, as a
 sequential chain (``GET /_stub/traffic``, reset before every run).
 
 Each combination runs ``--runs`` times, the runners taking turns on each target (a round is one run
-of each), so that a slow stretch of the machine weighs on them alike; the table shows medians of: the wall time of the whole
-process; its CPU time (user + system: steadier than wall time on a busy machine; a loopback stub's
-own CPU time is not in it, the in-process stub's is); pytest's session time; the requests sent (the
+of each), so that a slow stretch of the machine weighs on them alike; the table shows medians of:
+the wall time of the whole process; its CPU time (user + system: steadier than wall time on a busy
+machine; a loopback stub's own CPU time is not in it, the in-process stub's is); pytest's session time; the requests sent (the
 stub's count, else the suite's ``requests: N sent to the target`` line); the longest sequential
 chain, the most requests of the run that happened one after another, as the suite counts it
 (``...; longest sequential chain: M``, ``?`` when the suite does not print it) and as the stub
@@ -44,8 +44,8 @@ by rule, with the longest sequential chain of each (what latency costs it).
 
 Exit status: 0 when every suite run passed (the stub is conformant: any other exit is a wrong
 verdict) and, with ``--check``, every median wall time is within the issue's goals (see ``GOALS``)
-and every speed-up of ``-n 4`` with a goal meets it (``SPEEDUP_GOALS``); 1 otherwise. The schemathesis CLI's verdict is shown, never judged. It is a measurement, not a test:
-CI does not run it.
+and every speed-up of ``-n 4`` with a goal meets it (``SPEEDUP_GOALS``); 1 otherwise. The
+schemathesis CLI's verdict is shown, never judged. It is a measurement, not a test: CI does not run it.
 """
 
 from __future__ import annotations
@@ -228,10 +228,16 @@ def _timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> tuple[f
     return wall, cpu, returncode, output
 
 
+def _split(runner: str) -> tuple[str, str]:
+    """A suite runner's profile and pytest-xdist workers (``""``: none): ``default-n4`` is ``default``, ``4``."""
+    profile, _, workers = runner.partition("-n")
+    return profile, workers
+
+
 def suite_command(python: str, runner: str, seed: int, report_dir: Path) -> list[str]:
     """``conformance run`` as a user starts it; a runner ``PROFILE-nN`` runs ``N`` pytest-xdist workers,
     each changing one of the stub's collections."""
-    profile, _, workers = runner.partition("-n")
+    profile, workers = _split(runner)
     command = [
         python,
         "-m",
@@ -370,7 +376,7 @@ def speedups(rows: Sequence[Row]) -> list[Speedup]:
     found = []
     for row in rows:
         if row.runner in SCALED:
-            profile = row.runner.partition("-n")[0]
+            profile = _split(row.runner)[0]
             single = next((r for r in rows if (r.runner, r.target, r.latency_ms) == (profile, row.target, row.latency_ms)), None)
             if single is not None:
                 found.append(Speedup(row, single))
@@ -395,12 +401,9 @@ def speedup_table(found: Sequence[Speedup]) -> str:
 
 @contextmanager
 def compiled(python: str, enabled: bool) -> Iterator[str]:
-    """The suite's modules compiled to bytecode before anything is timed (``enabled``), as a user's
-    first run leaves them: Python caches a module's bytecode when it first imports it, unless told not
-    to (``PYTHONDONTWRITEBYTECODE``, which some machines set for every process); then each process of
-    every run, each pytest-xdist worker included, compiles the suite again (about 0.1 s of CPU). The
-    caches made here (``__pycache__`` folders, ignored by git) are removed at the end. Yields what the
-    header says of it."""
+    """The suite's modules compiled to bytecode before anything is timed, when ``enabled`` (why: see
+    the module's docstring); the ``__pycache__`` folders made here are removed at the end. Yields what
+    the header says of it."""
     package = ROOT / "conformance"
     if not enabled:
         state = "off (PYTHONDONTWRITEBYTECODE)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "as Python keeps it"

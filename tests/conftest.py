@@ -82,7 +82,7 @@ class Marked:
     its name and marks."""
 
     def __init__(self, name: str, *marks: pytest.MarkDecorator) -> None:
-        self.name = self.originalname = name
+        self.name = name
         self.marks = [mark.mark for mark in marks]
 
     def get_closest_marker(self, name: str) -> Any:
